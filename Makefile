@@ -1,0 +1,44 @@
+# `make run`: the shop on the embedded default (SQLite, in-process cache, eager Celery).
+# `make test`: the whole suite on PostgreSQL and Redis.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/shop
+export REDIS_URL_TEST ?= redis://127.0.0.1:6379/1
+
+.PHONY: run test lint check migrate bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed --if-empty
+	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_demo_admin
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.installed-dev
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+
+check: $(VENV)/.installed-dev
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

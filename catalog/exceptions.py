@@ -1,0 +1,9 @@
+from config.exceptions import Conflict, InvalidInput
+
+
+class InsufficientStock(Conflict):
+    default_message = "Not enough stock."
+
+
+class InvalidStockChange(InvalidInput):
+    default_message = "Invalid stock change."
