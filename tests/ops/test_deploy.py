@@ -1,0 +1,53 @@
+"""The container files cannot be run here (no Docker engine), so their shape is checked instead."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_defines_every_service_with_a_healthcheck():
+    services = load_compose()["services"]
+    assert set(services) == {"web", "worker", "beat", "db", "redis"}
+    for name, service in services.items():
+        assert "healthcheck" in service, f"{name} has no healthcheck"
+
+
+def test_compose_web_migrates_before_serving_with_gunicorn():
+    command = load_compose()["services"]["web"]["command"]
+    assert command.index("manage.py migrate") < command.index("gunicorn config.wsgi")
+    assert "gunicorn.conf.py" in command
+
+
+def test_compose_worker_and_beat_run_celery_for_the_project():
+    services = load_compose()["services"]
+    assert services["worker"]["command"].startswith("celery -A config worker")
+    assert services["beat"]["command"].startswith("celery -A config beat")
+
+
+def test_compose_app_services_share_env_and_wait_for_healthy_backends():
+    services = load_compose()["services"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DEBUG"] == "false"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://")
+        assert env["CELERY_BROKER_URL"].startswith("redis://")
+        assert services[name]["depends_on"] == {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }
+
+
+def test_dockerfile_is_slim_non_root_and_collects_static():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile
+    assert "collectstatic --noinput" in dockerfile
+    user_lines = [line for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert user_lines and user_lines[-1] != "USER root"
+    assert '"gunicorn", "config.wsgi", "--config", "gunicorn.conf.py"' in dockerfile
