@@ -7,3 +7,11 @@ class InsufficientStock(Conflict):
 
 class InvalidStockChange(InvalidInput):
     default_message = "Invalid stock change."
+
+
+class InvalidCatalogInput(InvalidInput):
+    default_message = "Invalid catalog data."
+
+
+class CatalogConflict(Conflict):
+    default_message = "The catalog change conflicts with its current state."

@@ -4,6 +4,50 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
+
+from catalog.cache import invalidate_catalog
+
+
+class CatalogQuerySet(models.QuerySet):
+    """A queryset whose bulk writes invalidate the catalog cache.
+
+    `save()`/`delete()` on one instance are covered by the signals in catalog.signals; these are the
+    writes that bypass signals (queryset `update()`/`delete()`, `bulk_create()`, `bulk_update()`), as used
+    by admin actions, the seed command and the stock service.
+    """
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        if rows:
+            invalidate_catalog()
+        return rows
+
+    update.queryset_only = True
+
+    def delete(self):
+        result = super().delete()
+        if result[0]:
+            invalidate_catalog()
+        return result
+
+    delete.queryset_only = True
+    delete.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            invalidate_catalog()
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        if rows:
+            invalidate_catalog()
+        return rows
+
+
+CatalogManager = models.Manager.from_queryset(CatalogQuerySet)
 
 
 class Category(models.Model):
@@ -23,6 +67,8 @@ class Category(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CatalogManager()
+
     class Meta:
         ordering = ["path"]
         verbose_name_plural = "categories"
@@ -36,7 +82,7 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     sku = models.CharField(max_length=64, unique=True)
-    brand = models.CharField(max_length=100, blank=True, db_index=True)
+    brand = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
@@ -49,8 +95,19 @@ class Product(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CatalogManager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The list filters and orderings of GET /api/catalog/products/ (see README "Indexes"). The pg_trgm
+        # GIN indexes for `search` are PostgreSQL-only and live in migration 0003, outside the model state.
+        indexes = [
+            models.Index(fields=["is_active", "category"], name="catalog_prod_active_cat"),
+            models.Index(fields=["-created_at", "-id"], condition=Q(is_active=True), name="catalog_prod_active_new"),
+            models.Index(fields=["price"], name="catalog_prod_price"),
+            models.Index(fields=["average_rating"], name="catalog_prod_rating"),
+            models.Index(Lower("brand"), name="catalog_prod_brand_lower"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_product_stock_non_negative"),
             models.CheckConstraint(condition=Q(price__gt=0), name="catalog_product_price_positive"),
@@ -58,6 +115,10 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
 
 
 class ProductVariant(models.Model):
@@ -74,6 +135,8 @@ class ProductVariant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CatalogManager()
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -85,6 +148,10 @@ class ProductVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.name} – {self.name}"
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
 
     @property
     def effective_price(self) -> Decimal:
@@ -104,8 +171,9 @@ class StockMovement(models.Model):
         CORRECTION = "correction", "Correction"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements")
+    # SET_NULL: a deleted variant's movements stay as the product's history, so they still explain its stock.
     variant = models.ForeignKey(
-        ProductVariant, null=True, blank=True, on_delete=models.CASCADE, related_name="stock_movements"
+        ProductVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="stock_movements"
     )
     delta = models.IntegerField()
     stock_after = models.PositiveIntegerField()

@@ -1,3 +1,13 @@
+from rest_framework.routers import DefaultRouter
+
+from catalog.views import CategoryViewSet, ProductViewSet, VariantViewSet
+
 app_name = "catalog"
 
-urlpatterns = []
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("categories", CategoryViewSet, basename="category")
+router.register("products", ProductViewSet, basename="product")
+router.register(r"products/(?P<product_slug>[^/.]+)/variants", VariantViewSet, basename="product-variant")
+
+urlpatterns = router.urls

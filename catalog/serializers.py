@@ -1,0 +1,134 @@
+"""Separate output and input serializers; inputs list their writable fields explicitly."""
+
+import re
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from catalog.models import Category, Product, ProductVariant
+
+# --- Output -----------------------------------------------------------------------------------
+
+
+class CategoryOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent", "description", "is_active"]
+        read_only_fields = fields
+
+
+class CategoryChildSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug"]
+        read_only_fields = fields
+
+
+class CategoryDetailOutputSerializer(CategoryOutputSerializer):
+    children = CategoryChildSerializer(many=True, read_only=True)
+
+    class Meta(CategoryOutputSerializer.Meta):
+        fields = [*CategoryOutputSerializer.Meta.fields, "children"]
+        read_only_fields = fields
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name"]
+        read_only_fields = fields
+
+
+class VariantOutputSerializer(serializers.ModelSerializer):
+    price = serializers.DecimalField(
+        source="effective_price",
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="The variant's own price, or the product's when it has none.",
+    )
+    in_stock = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ProductVariant
+        fields = ["id", "sku", "name", "attributes", "price", "stock", "in_stock", "is_active"]
+        read_only_fields = fields
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    category = CategoryRefSerializer(read_only=True)
+    in_stock = serializers.BooleanField(read_only=True)
+    variants = VariantOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "sku",
+            "brand",
+            "description",
+            "category",
+            "price",
+            "currency",
+            "stock",
+            "in_stock",
+            "is_active",
+            "average_rating",
+            "review_count",
+            "variants",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+# --- Input ------------------------------------------------------------------------------------
+
+
+class CategoryInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=140, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    parent = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+def _validate_currency(value: str) -> str:
+    value = value.strip().lower()
+    if not re.fullmatch(r"[a-z]{3}", value):
+        raise serializers.ValidationError("Use a three-letter ISO 4217 code, e.g. 'usd'.")
+    return value
+
+
+class ProductInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=220, required=False, allow_blank=True)
+    sku = serializers.CharField(max_length=64)
+    brand = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    currency = serializers.CharField(max_length=3, required=False)
+    stock = serializers.IntegerField(min_value=0, required=False, help_text="Set through the stock ledger.")
+    is_active = serializers.BooleanField(required=False)
+
+    def validate_currency(self, value: str) -> str:
+        return _validate_currency(value)
+
+
+class VariantInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    attributes = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
+    price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text="Null: the product's price.",
+    )
+    stock = serializers.IntegerField(min_value=0, required=False, help_text="Set through the stock ledger.")
+    is_active = serializers.BooleanField(required=False)

@@ -1,0 +1,255 @@
+"""Thin catalog viewsets: public reads (cached in Redis for non-staff), staff writes through services."""
+
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import permissions, status, viewsets
+from rest_framework.response import Response
+
+from catalog import selectors, services
+from catalog.cache import catalog_version, response_cache_key
+from catalog.filters import CategoryFilter, ProductFilter
+from catalog.models import Category, Product, ProductVariant
+from catalog.serializers import (
+    CategoryDetailOutputSerializer,
+    CategoryInputSerializer,
+    CategoryOutputSerializer,
+    ProductInputSerializer,
+    ProductOutputSerializer,
+    VariantInputSerializer,
+    VariantOutputSerializer,
+)
+
+CACHE_HEADER = "X-Cache"
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    """Anyone reads; only staff write (anonymous writes are 401, other users' 403)."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
+
+
+def _is_staff(request) -> bool:
+    return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class CachedReadMixin:
+    """Serves `list` and `retrieve` for non-staff from the cache.
+
+    The key (catalog.cache.response_cache_key) holds the view, the URL kwargs, the normalized query string
+    (known parameters only, sorted) and the catalog version read *before* the database is queried, so a
+    response computed during a write is stored under a version that is already obsolete.
+    Staff responses (which may include inactive items) bypass the cache.
+    """
+
+    cache_query_params: tuple[str, ...] = ("page", "page_size")
+
+    def _cache_key(self, request) -> str:
+        params = sorted(
+            (name, value)
+            for name, values in request.query_params.lists()
+            if name in self.cache_query_params
+            for value in values
+        )
+        kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
+        view = f"{self.basename}:{self.action}:{kwargs}:{request.get_host()}"
+        return response_cache_key(view=view, query=urlencode(params), version=catalog_version())
+
+    def _cached(self, request, compute):
+        if _is_staff(request):
+            response = compute()
+            response[CACHE_HEADER] = "BYPASS"
+            return response
+        key = self._cache_key(request)
+        data = cache.get(key)
+        if data is not None:
+            return Response(data, headers={CACHE_HEADER: "HIT"})
+        response = compute()
+        if response.status_code == status.HTTP_200_OK:
+            cache.set(key, response.data)
+        response[CACHE_HEADER] = "MISS"
+        return response
+
+    def list(self, request, *args, **kwargs):
+        return self._cached(request, lambda: super(CachedReadMixin, self).list(request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._cached(request, lambda: super(CachedReadMixin, self).retrieve(request, *args, **kwargs))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List categories (flat, paginated)"),
+    retrieve=extend_schema(summary="One category with its children", responses=CategoryDetailOutputSerializer),
+    create=extend_schema(request=CategoryInputSerializer, responses={201: CategoryOutputSerializer}),
+    update=extend_schema(request=CategoryInputSerializer, responses=CategoryOutputSerializer),
+    partial_update=extend_schema(request=CategoryInputSerializer, responses=CategoryOutputSerializer),
+    destroy=extend_schema(responses={204: None, 409: OpenApiResponse(description="Category not empty")}),
+)
+class CategoryViewSet(CachedReadMixin, viewsets.ModelViewSet):
+    permission_classes = [IsStaffOrReadOnly]
+    lookup_field = "slug"
+    filterset_class = CategoryFilter
+    queryset = Category.objects.all()
+    cache_query_params = ("page", "page_size", "parent", "root")
+
+    def get_queryset(self):
+        include_inactive = _is_staff(self.request)
+        if self.action == "retrieve":
+            return selectors.category_detail_queryset(include_inactive=include_inactive)
+        return selectors.category_list(include_inactive=include_inactive)
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return CategoryDetailOutputSerializer
+        if self.action in {"create", "update", "partial_update"}:
+            return CategoryInputSerializer
+        return CategoryOutputSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = CategoryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = services.category_create(**serializer.validated_data)
+        return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        category = self.get_object()
+        serializer = CategoryInputSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        category = services.category_update(category=category, data=serializer.validated_data)
+        return Response(CategoryOutputSerializer(category).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.category_delete(category=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List products",
+        parameters=[
+            OpenApiParameter(
+                "include_inactive", OpenApiTypes.BOOL, description="Staff only: include inactive products."
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary="One product with its variants"),
+    create=extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer}),
+    update=extend_schema(request=ProductInputSerializer, responses=ProductOutputSerializer),
+    partial_update=extend_schema(request=ProductInputSerializer, responses=ProductOutputSerializer),
+    destroy=extend_schema(responses={204: None, 409: OpenApiResponse(description="Product was ordered")}),
+)
+class ProductViewSet(CachedReadMixin, viewsets.ModelViewSet):
+    permission_classes = [IsStaffOrReadOnly]
+    lookup_field = "slug"
+    filterset_class = ProductFilter
+    queryset = Product.objects.all()
+    serializer_class = ProductOutputSerializer
+    cache_query_params = (
+        "page",
+        "page_size",
+        "category",
+        "brand",
+        "min_price",
+        "max_price",
+        "in_stock",
+        "min_rating",
+        "search",
+        "ordering",
+    )
+
+    def get_queryset(self):
+        staff = _is_staff(self.request)
+        if self.action == "list":
+            include_inactive = staff and self.request.query_params.get("include_inactive", "").lower() == "true"
+        else:
+            include_inactive = staff
+        return selectors.product_list(include_inactive=include_inactive)
+
+    def get_serializer_class(self):
+        if self.action in {"create", "update", "partial_update"}:
+            return ProductInputSerializer
+        return ProductOutputSerializer
+
+    def _output(self, product: Product, status_code: int = status.HTTP_200_OK) -> Response:
+        product = selectors.product_list(include_inactive=True).get(pk=product.pk)
+        return Response(ProductOutputSerializer(product).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = ProductInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = services.product_create(**serializer.validated_data, user=request.user)
+        return self._output(product, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        product = self.get_object()
+        serializer = ProductInputSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        product = services.product_update(product=product, data=serializer.validated_data, user=request.user)
+        return self._output(product)
+
+    def destroy(self, request, *args, **kwargs):
+        services.product_delete(product=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_product_slug = OpenApiParameter("product_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Product slug")
+_variant_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Variant id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Variants of a product", parameters=[_product_slug]),
+    retrieve=extend_schema(parameters=[_product_slug, _variant_id]),
+    create=extend_schema(
+        parameters=[_product_slug], request=VariantInputSerializer, responses={201: VariantOutputSerializer}
+    ),
+    update=extend_schema(
+        parameters=[_product_slug, _variant_id], request=VariantInputSerializer, responses=VariantOutputSerializer
+    ),
+    partial_update=extend_schema(
+        parameters=[_product_slug, _variant_id], request=VariantInputSerializer, responses=VariantOutputSerializer
+    ),
+    destroy=extend_schema(parameters=[_product_slug, _variant_id], responses={204: None}),
+)
+class VariantViewSet(CachedReadMixin, viewsets.ModelViewSet):
+    permission_classes = [IsStaffOrReadOnly]
+    queryset = ProductVariant.objects.all()
+    serializer_class = VariantOutputSerializer
+
+    def get_product(self) -> Product:
+        if not hasattr(self, "_product"):
+            products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
+            self._product = get_object_or_404(products, slug=self.kwargs["product_slug"])
+        return self._product
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ProductVariant.objects.none()
+        product = self.get_product()
+        qs = selectors.variant_list(product=product, include_inactive=_is_staff(self.request))
+        return qs.select_related("product")
+
+    def get_serializer_class(self):
+        if self.action in {"create", "update", "partial_update"}:
+            return VariantInputSerializer
+        return VariantOutputSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = VariantInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        variant = services.variant_create(product=self.get_product(), **serializer.validated_data, user=request.user)
+        return Response(VariantOutputSerializer(variant).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        variant = self.get_object()
+        serializer = VariantInputSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        variant = services.variant_update(variant=variant, data=serializer.validated_data, user=request.user)
+        return Response(VariantOutputSerializer(variant).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.variant_delete(variant=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
