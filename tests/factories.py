@@ -59,6 +59,11 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
+    """Creates products through catalog.services.product_create, so initial stock is in the ledger.
+
+    Fields the service does not take (e.g. `average_rating`, `review_count`) are written afterwards.
+    """
+
     class Meta:
         model = Product
 
@@ -71,8 +76,25 @@ class ProductFactory(factory.django.DjangoModelFactory):
     price = Decimal("10.00")
     stock = 10
 
+    _service_fields = {"name", "slug", "sku", "brand", "description", "category", "price", "currency", "stock",
+                       "is_active"}
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from catalog.services import product_create
+
+        extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in cls._service_fields}
+        product = product_create(**kwargs)
+        if extra:
+            model_class.objects.filter(pk=product.pk).update(**extra)
+            product.refresh_from_db()
+        return product
+
 
 class VariantFactory(factory.django.DjangoModelFactory):
+    """Creates variants through catalog.services.variant_create: the product's stock stays the sum of its
+    variants' stock and the initial stock is in the ledger."""
+
     class Meta:
         model = ProductVariant
 
@@ -82,3 +104,9 @@ class VariantFactory(factory.django.DjangoModelFactory):
     attributes = factory.LazyFunction(lambda: {"color": "red", "size": "M"})
     price = None
     stock = 5
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from catalog.services import variant_create
+
+        return variant_create(**kwargs)
