@@ -9,7 +9,7 @@ PIP := $(VENV)/bin/pip
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/shop
 export REDIS_URL_TEST ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test lint check migrate bench clean
+.PHONY: run test e2e lint check bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,18 @@ run: $(VENV)/.installed-run
 	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_demo_admin
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
 
+$(VENV)/.installed-e2e: requirements-e2e.txt $(VENV)/.installed-dev
+	$(PIP) install --quiet -r requirements-e2e.txt
+	touch $@
+
 test: $(VENV)/.installed-dev
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Browser tests (Debian's Chromium) and schema fuzzing against a live gunicorn with DEBUG=false.
+e2e: $(VENV)/.installed-e2e
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
+		$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
