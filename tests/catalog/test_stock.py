@@ -1,0 +1,187 @@
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from catalog.exceptions import InsufficientStock, InvalidStockChange
+from catalog.models import Product, ProductVariant, StockMovement
+from catalog.services import StockChange, stock_adjust, stock_adjust_many, stock_set
+from tests.factories import ProductFactory, UserFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_stock_adjust_locks_the_rows_it_changes():
+    product = ProductFactory(stock=10)
+
+    with CaptureQueriesContext(connection) as ctx:
+        stock_adjust(product_id=product.pk, delta=-1, reason="order", reference="ORD-1")
+
+    assert any("FOR UPDATE" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_stock_adjust_many_locks_products_then_variants_in_id_order():
+    product = ProductFactory(stock=0)
+    v1 = VariantFactory(product=product, stock=5)
+    v2 = VariantFactory(product=product, stock=5)
+
+    with CaptureQueriesContext(connection) as ctx:
+        stock_adjust_many(
+            changes=[StockChange(product.pk, v2.pk, -1), StockChange(product.pk, v1.pk, -1)], reason="order"
+        )
+
+    locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert "catalog_product" in locks[0] and "ORDER BY" in locks[0]
+    assert "catalog_productvariant" in locks[1] and "ORDER BY" in locks[1]
+
+
+def test_stock_never_goes_below_zero_and_the_error_says_how_many_are_left():
+    product = ProductFactory(stock=2, name="Mug")
+
+    with pytest.raises(InsufficientStock) as excinfo:
+        stock_adjust(product_id=product.pk, delta=-3, reason="order")
+
+    assert "Only 2" in excinfo.value.message
+    assert excinfo.value.status_code == 409
+    assert excinfo.value.extra["available"] == 2
+    assert Product.objects.get(pk=product.pk).stock == 2
+
+
+def test_a_refused_change_applies_nothing_of_the_batch():
+    a = ProductFactory(stock=5)
+    b = ProductFactory(stock=1)
+
+    with pytest.raises(InsufficientStock):
+        stock_adjust_many(changes=[StockChange(a.pk, None, -2), StockChange(b.pk, None, -2)], reason="order")
+
+    assert Product.objects.get(pk=a.pk).stock == 5
+    assert not StockMovement.objects.filter(reason="order").exists()
+
+
+def test_variant_stock_refused_with_the_variant_named():
+    variant = VariantFactory(stock=1, name="Red M")
+
+    with pytest.raises(InsufficientStock) as excinfo:
+        stock_adjust(product_id=variant.product_id, variant_id=variant.pk, delta=-2, reason="order")
+    assert "Only 1" in excinfo.value.message and "Red M" in excinfo.value.message
+
+
+def test_every_change_writes_a_ledger_row(staff_user):
+    product = ProductFactory(stock=10)
+
+    stock_adjust(product_id=product.pk, delta=-3, reason="order", reference="ORD-9", user=staff_user)
+    stock_adjust(product_id=product.pk, delta=2, reason="cancel", reference="ORD-9")
+
+    rows = list(
+        StockMovement.objects.filter(product=product).order_by("id").values_list("delta", "stock_after", "reason")
+    )
+    assert rows == [(10, 10, "initial"), (-3, 7, "order"), (2, 9, "cancel")]
+    assert StockMovement.objects.get(reason="order").user == staff_user
+    assert sum(d for d, _, _ in rows) == Product.objects.get(pk=product.pk).stock
+
+
+def test_unknown_reason_is_refused():
+    product = ProductFactory()
+    with pytest.raises(InvalidStockChange):
+        stock_adjust(product_id=product.pk, delta=1, reason="magic")
+
+
+def test_stock_set_records_the_difference():
+    product = ProductFactory(stock=10)
+
+    stock_set(product_id=product.pk, quantity=25)
+
+    assert Product.objects.get(pk=product.pk).stock == 25
+    assert StockMovement.objects.filter(product=product, reason="admin").get().delta == 15
+
+
+@override_settings(LOW_STOCK_THRESHOLD=5)
+def test_low_stock_emails_active_staff_once_per_crossing(django_capture_on_commit_callbacks):
+    staff = UserFactory(is_staff=True)
+    UserFactory(is_staff=True, is_active=False)
+    UserFactory()
+    product = ProductFactory(stock=8, name="Mug")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_adjust(product_id=product.pk, delta=-3, reason="order")  # 8 -> 5: crosses
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_adjust(product_id=product.pk, delta=-1, reason="order")  # 5 -> 4: already below
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [staff.email]
+    assert "Mug" in mail.outbox[0].subject and "5 left" in mail.outbox[0].subject
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_adjust(product_id=product.pk, delta=10, reason="restock")  # back above
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_adjust(product_id=product.pk, delta=-10, reason="order")  # 14 -> 4: crosses again
+    assert len(mail.outbox) == 2
+
+
+@override_settings(LOW_STOCK_THRESHOLD=5)
+def test_low_stock_of_a_variant_names_the_variant(django_capture_on_commit_callbacks):
+    UserFactory(is_staff=True)
+    variant = VariantFactory(stock=6, name="Red M")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_adjust(product_id=variant.product_id, variant_id=variant.pk, delta=-2, reason="order")
+
+    assert len(mail.outbox) == 1
+    assert "Red M" in mail.outbox[0].subject
+
+
+@override_settings(LOW_STOCK_THRESHOLD=5)
+def test_no_email_before_commit(django_capture_on_commit_callbacks):
+    UserFactory(is_staff=True)
+    product = ProductFactory(stock=8)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        stock_adjust(product_id=product.pk, delta=-5, reason="order")
+
+    assert mail.outbox == []
+    assert callbacks  # queued for after the commit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_decrements_never_oversell_and_the_ledger_adds_up():
+    product = ProductFactory(stock=15)
+    variant_product = ProductFactory(stock=0)
+    variant = VariantFactory(product=variant_product, stock=7)
+    threads_count = 12
+    results: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads_count)
+
+    def buy(pid, vid):
+        try:
+            barrier.wait()
+            stock_adjust(product_id=pid, variant_id=vid, delta=-2, reason="order", reference="race")
+            outcome = "ok"
+        except InsufficientStock:
+            outcome = "refused"
+        finally:
+            connections.close_all()
+        with lock:
+            results.append(outcome)
+
+    threads = [
+        threading.Thread(target=buy, args=(product.pk, None) if i % 2 else (variant_product.pk, variant.pk))
+        for i in range(threads_count)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    product.refresh_from_db()
+    variant.refresh_from_db()
+    variant_product.refresh_from_db()
+    assert len(results) == threads_count
+    assert product.stock == 15 - 2 * 6 == 3  # six buyers of 2, all served
+    assert variant.stock == 1 and variant_product.stock == 1  # 7 units: three buyers served, three refused
+    assert results.count("refused") == 3
+    for p in (product, variant_product):
+        assert sum(StockMovement.objects.filter(product=p).values_list("delta", flat=True)) == p.stock
+    assert StockMovement.objects.filter(reference="race").count() == 9
+    assert ProductVariant.objects.filter(stock__lt=0).count() == 0
