@@ -61,13 +61,18 @@ class OrderNumber(models.Model):
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return str(self.pk)
+
 
 class OrderItem(models.Model):
     """What was bought, as it was: later catalog edits never change these rows."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey("catalog.Product", null=True, on_delete=models.SET_NULL, related_name="+")
-    variant = models.ForeignKey("catalog.ProductVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=255)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
@@ -108,3 +113,23 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"
+
+
+class OrderEmail(models.Model):
+    """One row per customer email sent about an order: makes a re-delivered email task a no-op."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmation"
+        SHIPPED = "shipped", "Order shipped"
+        DELIVERED = "delivered", "Order delivered"
+        CANCELLED = "cancelled", "Order cancelled"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="orders_email_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.order_id}"

@@ -1,0 +1,338 @@
+"""Orders: checkout and every status change. Each write goes through one of these functions.
+
+Lock order, everywhere, so that concurrent writers cannot deadlock: the cart row (checkout) or the
+order row (everything else) first, then stock rows (catalog.services.stock_adjust_many: products by
+id, then variants by id), then the coupon row (coupons.services).
+"""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.services import StockChange, stock_adjust_many
+from orders import state
+from orders.exceptions import (
+    EmptyCart,
+    InvalidAddress,
+    InvalidTransition,
+    MissingShipmentDetails,
+    OrderActionNotAllowed,
+    OrderNotFound,
+    ProductUnavailable,
+)
+from orders.models import Order, OrderItem, OrderNumber, OrderStatusChange, Shipment
+from users.models import Address
+
+logger = logging.getLogger(__name__)
+
+S = Order.Status
+CENT = Decimal("0.01")
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT)
+
+
+def order_number_format(*, sequence: int, year: int) -> str:
+    return f"ORD-{year}-{sequence:06d}"
+
+
+def shipping_fee_for(*, subtotal: Decimal) -> Decimal:
+    """The flat `SHIPPING_FEE`, waived from `FREE_SHIPPING_MIN_SUBTOTAL` (when set) on."""
+    free_from = settings.FREE_SHIPPING_MIN_SUBTOTAL
+    if free_from is not None and subtotal >= free_from:
+        return Decimal("0.00")
+    return _money(settings.SHIPPING_FEE)
+
+
+def _addresses_for(*, user, shipping_address_id: int, billing_address_id: int | None) -> tuple[Address, Address]:
+    ids = {shipping_address_id} | ({billing_address_id} if billing_address_id is not None else set())
+    own = {a.pk: a for a in Address.objects.filter(user=user, pk__in=ids)}
+    if shipping_address_id not in own:
+        raise InvalidAddress("Choose one of your own addresses.", field="shipping_address")
+    if billing_address_id is not None and billing_address_id not in own:
+        raise InvalidAddress("Choose one of your own addresses.", field="billing_address")
+    shipping = own[shipping_address_id]
+    return shipping, own[billing_address_id] if billing_address_id is not None else shipping
+
+
+def _line_snapshot(item) -> tuple[str, str]:
+    product, variant = item.product, item.variant
+    if variant is not None:
+        return variant.sku, f"{product.name} – {variant.name}"
+    return product.sku, product.name
+
+
+def _check_available(items) -> None:
+    for item in items:
+        product, variant = item.product, item.variant
+        if not product.is_active:
+            raise ProductUnavailable(
+                f"'{product.name}' is no longer available; remove it from your cart.",
+                extra={"product": product.pk, "variant": None},
+            )
+        if variant is not None and not variant.is_active:
+            raise ProductUnavailable(
+                f"'{product.name} – {variant.name}' is no longer available; remove it from your cart.",
+                extra={"product": product.pk, "variant": variant.pk},
+            )
+
+
+def _record(*, order: Order, from_status: str, by, note: str = "") -> OrderStatusChange:
+    return OrderStatusChange.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        changed_by=by if getattr(by, "is_authenticated", False) else None,
+        note=note[:255],
+    )
+
+
+def _queue_email(*, order: Order, kind: str) -> None:
+    from orders.tasks import send_order_email
+
+    order_id = str(order.pk)
+    transaction.on_commit(lambda: send_order_email.delay(order_id=order_id, kind=kind))
+
+
+def _lock(order_id) -> Order:
+    try:
+        return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError) as exc:
+        raise OrderNotFound() from exc
+
+
+def _restock(*, order: Order, reason: str, by) -> None:
+    changes = [
+        StockChange(product_id=item.product_id, variant_id=item.variant_id, delta=item.quantity)
+        for item in order.items.all()
+        # A product deleted since has no shelf to go back to.
+        if item.product_id is not None
+    ]
+    stock_adjust_many(changes=changes, reason=reason, reference=order.number, user=by)
+
+
+# --- Checkout ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_place(*, user, shipping_address_id: int, billing_address_id: int | None = None, note: str = "") -> Order:
+    """Turn the user's cart into a pending order, all or nothing.
+
+    Guarantees: stock is decremented (ledger `order`) under row locks taken in id order, so the last
+    units can never be sold twice; the coupon is redeemed under its lock (`max_uses` holds); totals are
+    computed here from the cart's stored unit prices, the coupon and the shipping settings; items and
+    addresses are snapshots; the cart is emptied. Any error rolls all of it back. The confirmation
+    email is queued only after the commit.
+    """
+    from cart.services import cart_clear, cart_lines, cart_lock_for_checkout
+    from coupons.services import coupon_redeem
+
+    shipping_address, billing_address = _addresses_for(
+        user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
+    )
+    cart, items = cart_lock_for_checkout(user=user)
+    if not items:
+        raise EmptyCart("Your cart is empty.")
+    _check_available(items)
+
+    now = timezone.now()
+    number = order_number_format(sequence=OrderNumber.objects.create().pk, year=now.year)
+    stock_adjust_many(
+        changes=[StockChange(product_id=i.product_id, variant_id=i.variant_id, delta=-i.quantity) for i in items],
+        reason="order",
+        reference=number,
+        user=user,
+    )
+
+    lines = cart_lines(items=items)
+    subtotal = _money(sum((line.line_total for line in lines), Decimal("0")))
+    shipping = shipping_fee_for(subtotal=subtotal)
+    coupon = cart.coupon if cart.coupon_id else None
+    order = Order.objects.create(
+        number=number,
+        user=user,
+        status=S.PENDING,
+        currency=settings.DEFAULT_CURRENCY,
+        subtotal=subtotal,
+        discount=Decimal("0.00"),
+        shipping=shipping,
+        total=subtotal + shipping,
+        coupon_code=coupon.code if coupon else "",
+        shipping_address=shipping_address.snapshot(),
+        billing_address=billing_address.snapshot(),
+        note=note,
+        payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES),
+    )
+    order_items = []
+    for item, line in zip(items, lines, strict=True):
+        sku, name = _line_snapshot(item)
+        order_items.append(
+            OrderItem(
+                order=order,
+                product_id=item.product_id,
+                variant_id=item.variant_id,
+                sku=sku,
+                name=name,
+                unit_price=_money(line.unit_price),
+                quantity=line.quantity,
+                line_total=_money(line.line_total),
+            )
+        )
+    OrderItem.objects.bulk_create(order_items)
+
+    if coupon is not None:
+        # Raises CouponNotApplicable (409) when the coupon no longer applies: everything rolls back.
+        redemption = coupon_redeem(code=coupon.code, user=user, order=order, lines=lines)
+        discount = min(_money(redemption.amount), subtotal)
+        if discount:
+            order.discount, order.total = discount, subtotal - discount + shipping
+            Order.objects.filter(pk=order.pk).update(discount=order.discount, total=order.total)
+
+    _record(order=order, from_status="", by=user, note="Order placed")
+    cart_clear(cart=cart)
+    _queue_email(order=order, kind="confirmation")
+    return order
+
+
+# --- Transitions ------------------------------------------------------------------------------
+
+
+def _end_before_shipping(*, order: Order, to: str, by, note: str, reason: str) -> Order:
+    """Cancel or refund an order that has not shipped: stock back, coupon use released, history."""
+    from coupons.services import coupon_release
+
+    from_status = order.status
+    _restock(order=order, reason=reason, by=by)
+    coupon_release(order=order)
+    order.status = to
+    fields = ["status", "updated_at"]
+    if to == S.CANCELLED:
+        order.cancelled_at = timezone.now()
+        fields.append("cancelled_at")
+    order.save(update_fields=fields)
+    _record(order=order, from_status=from_status, by=by, note=note)
+    return order
+
+
+@transaction.atomic
+def order_mark_paid(*, order_id, note: str = "") -> Order:
+    """pending → paid (payments only), sets `paid_at`; any other current status is a 409."""
+    order = _lock(order_id)
+    state.transition_check(order=order, to=S.PAID, actor=state.SYSTEM)
+    order.status, order.paid_at = S.PAID, timezone.now()
+    order.save(update_fields=["status", "paid_at", "updated_at"])
+    _record(order=order, from_status=S.PENDING, by=None, note=note or "Payment received")
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id, by=None, note: str = "") -> Order:
+    """Cancel an order exactly once: stock back (ledger `cancel`), coupon use released, history row.
+
+    `by=None` is the system. The owner may cancel a pending order only; staff a pending, paid or
+    processing one, and a paid/processing one is refunded through the payments app first. The order
+    row is locked and its status re-checked under the lock, so of two racing cancels one wins and the
+    other gets a 409.
+    """
+    order = _lock(order_id)
+    actor = state.actor_for(order=order, by=by)
+    if actor == "other":
+        raise OrderNotFound()
+    state.transition_check(order=order, to=S.CANCELLED, actor=actor)
+    if order.status in (S.PAID, S.PROCESSING):
+        from payments.services import payment_refund_for_order
+
+        payment_refund_for_order(order=order, by=by)
+    _end_before_shipping(order=order, to=S.CANCELLED, by=by, note=note or "Cancelled", reason="cancel")
+    _queue_email(order=order, kind="cancelled")
+    return order
+
+
+@transaction.atomic
+def order_expire(*, order_id) -> Order | None:
+    """Cancel a pending order whose payment deadline has passed (the system); None if there is nothing
+    to do (paid meanwhile, already cancelled, deadline not reached). After the commit, the order's open
+    Stripe Checkout Session is expired too (payments.tasks.expire_checkout_sessions).
+    """
+    order = _lock(order_id)
+    if order.status != S.PENDING or order.payment_deadline > timezone.now():
+        return None
+    _end_before_shipping(order=order, to=S.CANCELLED, by=None, note="Payment deadline passed", reason="cancel")
+    _queue_email(order=order, kind="cancelled")
+    order_key = str(order.pk)
+    transaction.on_commit(lambda: _expire_checkout_sessions(order_id=order_key))
+    return order
+
+
+def _expire_checkout_sessions(*, order_id: str) -> None:
+    try:
+        from payments.tasks import expire_checkout_sessions
+    except ImportError:  # the payments app does not provide the hook (yet)
+        logger.warning("payments.tasks.expire_checkout_sessions is missing; order %s session not expired.", order_id)
+        return
+    expire_checkout_sessions.delay(order_id=order_id)
+
+
+@transaction.atomic
+def order_mark_refunded(*, order_id, by=None, note: str = "") -> Order:
+    """paid|processing|shipped|delivered → refunded (a full refund). An order that had not shipped
+    returns its stock (ledger `refund`) and its coupon use; a shipped one keeps both as they are.
+    """
+    order = _lock(order_id)
+    actor = state.actor_for(order=order, by=by)
+    if actor == "other":
+        raise OrderNotFound()
+    state.transition_check(order=order, to=S.REFUNDED, actor=actor)
+    if order.status in state.RESTOCK_FROM:
+        return _end_before_shipping(order=order, to=S.REFUNDED, by=by, note=note or "Refunded", reason="refund")
+    from_status = order.status
+    order.status = S.REFUNDED
+    order.save(update_fields=["status", "updated_at"])
+    _record(order=order, from_status=from_status, by=by, note=note or "Refunded")
+    return order
+
+
+@transaction.atomic
+def order_set_status(
+    *, order_id, status: str, by, carrier: str = "", tracking_number: str = "", note: str = ""
+) -> Order:
+    """Staff move an order along the transition table. `shipped` needs a carrier and a tracking number
+    (a `Shipment`), `delivered` stamps it; `cancelled` and `refunded` refund the payment; `paid` is a 409.
+    """
+    if not getattr(by, "is_staff", False):
+        raise OrderActionNotAllowed()
+    if status not in S.values:
+        raise InvalidTransition(f"Unknown order status {status!r}.")
+    if status == S.CANCELLED:
+        return order_cancel(order_id=order_id, by=by, note=note)
+    order = _lock(order_id)
+    state.transition_check(order=order, to=status, actor=state.STAFF)
+    if status == S.REFUNDED:
+        from payments.services import payment_refund_for_order
+
+        payment_refund_for_order(order=order, by=by)
+        return order_mark_refunded(order_id=order.pk, by=by, note=note)
+
+    from_status, now = order.status, timezone.now()
+    if status == S.SHIPPED:
+        carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+        if not carrier:
+            raise MissingShipmentDetails("A carrier is required to ship an order.", field="carrier")
+        if not tracking_number:
+            raise MissingShipmentDetails("A tracking number is required to ship an order.", field="tracking_number")
+        Shipment.objects.update_or_create(
+            order=order, defaults={"carrier": carrier, "tracking_number": tracking_number, "shipped_at": now}
+        )
+    elif status == S.DELIVERED:
+        Shipment.objects.filter(order=order).update(delivered_at=now)
+    order.status = status
+    order.save(update_fields=["status", "updated_at"])
+    _record(order=order, from_status=from_status, by=by, note=note)
+    if status in (S.SHIPPED, S.DELIVERED):
+        _queue_email(order=order, kind=status)
+    return order
