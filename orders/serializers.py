@@ -1,0 +1,111 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.models import Order, OrderItem, OrderStatusChange, Shipment
+from orders.selectors import order_payment_status
+from payments.models import Payment
+
+PAYMENT_STATUS_CHOICES = [("unpaid", "No payment yet"), *Payment.Status.choices]
+
+
+class OrderCreateInputSerializer(serializers.Serializer):
+    shipping_address = serializers.IntegerField(min_value=1, help_text="Id of one of your addresses.")
+    billing_address = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="Id of one of your addresses; defaults to shipping."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class OrderCancelInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class OrderStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Order.Status.choices,
+        help_text="Target status along the allowed transitions; `paid` is reached only through a payment (409).",
+    )
+    carrier = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+    def validate(self, attrs):
+        if attrs["status"] == Order.Status.SHIPPED:
+            errors = {
+                field: ["This field is required to ship an order."]
+                for field in ("carrier", "tracking_number")
+                if not attrs.get(field, "").strip()
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+class AddressSnapshotSerializer(serializers.Serializer):
+    full_name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField(allow_blank=True)
+    city = serializers.CharField()
+    region = serializers.CharField(allow_blank=True)
+    postal_code = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    phone = serializers.CharField(allow_blank=True)
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    product_id = serializers.IntegerField(allow_null=True, read_only=True)
+    variant_id = serializers.IntegerField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = OrderItem
+        fields = ["product_id", "variant_id", "sku", "name", "unit_price", "quantity", "line_total"]
+        read_only_fields = fields
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Shipment
+        fields = ["carrier", "tracking_number", "shipped_at", "delivered_at"]
+        read_only_fields = fields
+
+
+class OrderStatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderStatusChange
+        fields = ["from_status", "to_status", "note", "created_at"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    items = OrderItemSerializer(many=True, read_only=True)
+    shipping_address = AddressSnapshotSerializer(read_only=True)
+    billing_address = AddressSnapshotSerializer(read_only=True)
+    shipment = serializers.SerializerMethodField()
+    payment_status = serializers.SerializerMethodField()
+    status_history = OrderStatusChangeSerializer(source="status_changes", many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "number", "status", "items", "subtotal", "discount", "shipping", "total", "currency",
+            "coupon_code", "shipping_address", "billing_address", "shipment", "payment_status",
+            "status_history", "note", "payment_deadline", "created_at", "updated_at", "paid_at", "cancelled_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ShipmentSerializer(allow_null=True))
+    def get_shipment(self, order: Order) -> dict | None:
+        try:
+            shipment = order.shipment
+        except Shipment.DoesNotExist:
+            return None
+        return ShipmentSerializer(shipment).data
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=PAYMENT_STATUS_CHOICES,
+            help_text="Status of the order's latest payment; `unpaid` when no payment was started.",
+        )
+    )
+    def get_payment_status(self, order: Order) -> str:
+        return order_payment_status(order)
