@@ -18,7 +18,9 @@ class Cart(models.Model):
 class CartItem(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
-    variant = models.ForeignKey("catalog.ProductVariant", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     quantity = models.PositiveIntegerField()
     # The price when the line was added: what checkout charges (what the customer saw is what they pay).
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
