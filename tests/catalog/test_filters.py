@@ -1,0 +1,172 @@
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import Product
+from tests.factories import CategoryFactory, ProductFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+PRODUCTS = "/api/catalog/products/"
+
+
+def slugs(response) -> list[str]:
+    assert response.status_code == 200, response.json()
+    return [item["slug"] for item in response.json()["results"]]
+
+
+@pytest.fixture
+def catalog():
+    clothing = CategoryFactory(slug="clothing")
+    shirts = CategoryFactory(slug="shirts", parent=clothing)
+    oxford = CategoryFactory(slug="oxford", parent=shirts)
+    books = CategoryFactory(slug="books")
+    ProductFactory(slug="tee", name="Plain Tee", brand="Acme", category=clothing, price=Decimal("9.00"), stock=5)
+    ProductFactory(slug="shirt", name="Linen Shirt", brand="ACME", category=shirts, price=Decimal("39.00"), stock=0)
+    ProductFactory(slug="ox", name="Oxford", brand="Tailor", category=oxford, price=Decimal("59.00"), stock=2,
+                   description="Cotton button-down")  # fmt: skip
+    ProductFactory(slug="novel", name="A Novel", brand="Penguin", category=books, price=Decimal("15.00"), stock=9,
+                   sku="BOOK-42")  # fmt: skip
+    Product.objects.filter(slug="ox").update(average_rating=Decimal("4.50"))
+    Product.objects.filter(slug="novel").update(average_rating=Decimal("3.20"))
+
+
+def test_category_includes_all_descendants(api_client, catalog):
+    assert sorted(slugs(api_client.get(PRODUCTS, {"category": "clothing"}))) == ["ox", "shirt", "tee"]
+    assert sorted(slugs(api_client.get(PRODUCTS, {"category": "shirts"}))) == ["ox", "shirt"]
+
+
+def test_brand_is_case_insensitive(api_client, catalog):
+    assert sorted(slugs(api_client.get(PRODUCTS, {"brand": "acme"}))) == ["shirt", "tee"]
+
+
+def test_price_range(api_client, catalog):
+    assert sorted(slugs(api_client.get(PRODUCTS, {"min_price": "10", "max_price": "40"}))) == ["novel", "shirt"]
+
+
+def test_in_stock(api_client, catalog):
+    assert slugs(api_client.get(PRODUCTS, {"in_stock": "false"})) == ["shirt"]
+    assert "shirt" not in slugs(api_client.get(PRODUCTS, {"in_stock": "true"}))
+
+
+def test_in_stock_counts_variants(api_client):
+    product = ProductFactory(slug="v", stock=0)
+    VariantFactory(product=product, stock=2)
+    assert slugs(api_client.get(PRODUCTS, {"in_stock": "true"})) == ["v"]
+
+
+def test_min_rating(api_client, catalog):
+    assert slugs(api_client.get(PRODUCTS, {"min_rating": "4"})) == ["ox"]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [("linen", ["shirt"]), ("BUTTON", ["ox"]), ("book-4", ["novel"]), ("penguin", ["novel"])],
+)
+def test_search_covers_name_description_sku_and_brand(api_client, catalog, term, expected):
+    assert slugs(api_client.get(PRODUCTS, {"search": term})) == expected
+
+
+def test_filters_combine(api_client, catalog):
+    params = {"category": "clothing", "brand": "acme", "in_stock": "true"}
+    assert slugs(api_client.get(PRODUCTS, params)) == ["tee"]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        ("price", ["tee", "novel", "shirt", "ox"]),
+        ("-price", ["ox", "shirt", "novel", "tee"]),
+        ("name", ["novel", "shirt", "ox", "tee"]),
+        ("-average_rating", ["ox", "novel"]),  # the rest tie at 0.00
+    ],
+)
+def test_ordering(api_client, catalog, ordering, expected):
+    assert slugs(api_client.get(PRODUCTS, {"ordering": ordering}))[: len(expected)] == expected
+
+
+def test_default_ordering_is_newest_first(api_client, catalog):
+    assert slugs(api_client.get(PRODUCTS)) == ["novel", "ox", "shirt", "tee"]
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("ordering", "stock"),
+        ("ordering", "password"),
+        ("min_price", "cheap"),
+        ("max_price", "1e"),
+        ("min_rating", "6"),
+        ("min_rating", "0"),
+        ("min_rating", "x"),
+        ("in_stock", "maybe"),
+        ("category", "no-such-category"),
+    ],
+)
+def test_bad_parameters_are_a_400_naming_the_parameter(api_client, catalog, param, value):
+    response = api_client.get(PRODUCTS, {param: value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == [param]
+    assert isinstance(response.json()[param], list) and response.json()[param][0]
+
+
+def test_an_inactive_category_is_unknown_to_non_staff(api_client, staff_client, catalog):
+    from catalog.models import Category
+
+    Category.objects.filter(slug="books").update(is_active=False)
+    assert api_client.get(PRODUCTS, {"category": "books"}).status_code == 400
+    assert staff_client.get(PRODUCTS, {"category": "books"}).status_code == 200
+
+
+# --- Query budget -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_products():
+    categories = [CategoryFactory(), CategoryFactory()]
+    for i in range(100):
+        product = ProductFactory(category=categories[i % 2], stock=0 if i % 3 == 0 else 4)
+        if i % 3 == 0:
+            VariantFactory(product=product, stock=2)
+            VariantFactory(product=product, stock=1)
+
+
+@pytest.mark.parametrize("page_size", [1, 100])
+def test_product_list_runs_a_constant_number_of_queries(api_client, many_products, page_size,
+                                                        django_assert_max_num_queries):  # fmt: skip
+    with django_assert_max_num_queries(4):
+        response = api_client.get(PRODUCTS, {"page_size": page_size})
+    assert len(response.json()["results"]) == page_size
+    assert response["X-Cache"] == "MISS"
+
+
+@pytest.mark.parametrize("page_size", [1, 100])
+def test_filtered_product_list_stays_within_budget(api_client, many_products, page_size,
+                                                   django_assert_max_num_queries):  # fmt: skip
+    slug = Product.objects.first().category.slug
+    with django_assert_max_num_queries(4):
+        response = api_client.get(PRODUCTS, {"page_size": page_size, "category": slug, "search": "Product"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page_size", [1, 100])
+def test_staff_product_list_stays_within_budget(staff_client, many_products, page_size,
+                                                django_assert_max_num_queries):  # fmt: skip
+    with django_assert_max_num_queries(4):
+        response = staff_client.get(PRODUCTS, {"page_size": page_size, "include_inactive": "true"})
+    assert len(response.json()["results"]) == page_size
+
+
+def test_product_detail_stays_within_budget(api_client, many_products, django_assert_max_num_queries):
+    product = Product.objects.filter(variants__isnull=False).first()
+    with django_assert_max_num_queries(4):
+        response = api_client.get(f"{PRODUCTS}{product.slug}/")
+    assert len(response.json()["variants"]) == 2
+
+
+def test_cached_product_list_runs_no_queries(api_client, many_products, django_assert_num_queries):
+    api_client.get(PRODUCTS, {"page_size": 100})
+    with django_assert_num_queries(0):
+        response = api_client.get(PRODUCTS, {"page_size": 100})
+    assert response["X-Cache"] == "HIT"
