@@ -1,0 +1,551 @@
+"""Payments through Stripe Checkout: sessions, verified webhook events processed once, refunds.
+
+Every write to Payment and WebhookEvent goes through here. Order state changes go through the
+orders app's services (imported lazily: orders calls back into `payment_refund_for_order`).
+Stripe is reached only through `payments.stripe_api.stripe_client()`, always with an idempotency key.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
+import stripe
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.exceptions import InvalidInput
+from orders.models import Order
+from payments.exceptions import (
+    OrderNotPayable,
+    PaymentNotRefundable,
+    PaymentProviderError,
+    PaymentsNotConfigured,
+)
+from payments.models import Payment, WebhookEvent
+from payments.stripe_api import from_minor, provider_error, stripe_client, to_minor
+
+logger = logging.getLogger(__name__)
+
+Status = Payment.Status
+
+STRIPE_MIN_SESSION_LIFETIME = timedelta(minutes=30)
+STRIPE_MAX_SESSION_LIFETIME = timedelta(hours=24)
+SESSION_LIFETIME_MARGIN = timedelta(minutes=1)
+# An open session this close to its end is not handed out again: the customer could not finish paying.
+SESSION_REUSE_MIN_REMAINING = timedelta(minutes=2)
+
+REFUNDABLE_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
+MONEY_RECEIVED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+ORDER_REFUNDABLE_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.PROCESSING,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+)
+
+
+def _queue(task, *args) -> None:
+    """Queue a Celery task once the surrounding transaction commits (never for a rolled-back change)."""
+    transaction.on_commit(partial(task.delay, *args), robust=True)
+
+
+def _timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
+
+
+# --- Checkout ------------------------------------------------------------------------------------
+
+
+def _session_expires_at(*, order: Order, now: datetime) -> int:
+    """The order's payment deadline, but within Stripe's bounds (30 minutes to 24 hours away)."""
+    earliest = now + STRIPE_MIN_SESSION_LIFETIME + SESSION_LIFETIME_MARGIN
+    latest = now + STRIPE_MAX_SESSION_LIFETIME - SESSION_LIFETIME_MARGIN
+    expires = int(max(order.payment_deadline, earliest).timestamp())
+    # Rounded up to the minute, so a retry of the same request sends the same parameters.
+    expires = -(-expires // 60) * 60
+    return min(expires, int(latest.timestamp()))
+
+
+def _line_items(*, order: Order) -> tuple[list[dict], int]:
+    """Line items for the order snapshot in minor units, and the discount (minor units) to apply."""
+    currency = order.currency.lower()
+
+    def line(name: str, unit_amount: int, quantity: int) -> dict:
+        return {
+            "quantity": quantity,
+            "price_data": {"currency": currency, "unit_amount": unit_amount, "product_data": {"name": name[:250]}},
+        }
+
+    items = [
+        line(item.name or item.sku, to_minor(item.unit_price, currency), item.quantity) for item in order.items.all()
+    ]
+    merchandise = sum(i["price_data"]["unit_amount"] * i["quantity"] for i in items)
+    shipping = to_minor(order.shipping, currency)
+    discount = to_minor(order.discount, currency)
+    if shipping > 0:
+        items.append(line("Shipping", shipping, 1))
+    total = to_minor(order.total, currency)
+    if not items or discount > merchandise or merchandise + shipping - discount != total:
+        # The snapshot does not add up to the total (it always should): charge the total as one line.
+        logger.error("Order %s: items do not add up to the total; charging it as a single line.", order.pk)
+        return [line(f"Order {order.number}", total, 1)], 0
+    return items, discount
+
+
+def _params_digest(params: dict) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _open_payment_for(*, order: Order, now: datetime) -> Payment | None:
+    return (
+        order.payments.filter(
+            status=Status.PENDING,
+            stripe_session_id__isnull=False,
+            expires_at__gt=now + SESSION_REUSE_MIN_REMAINING,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def checkout_session_create(*, user, order_id: uuid.UUID) -> Payment:
+    """Open a Stripe Checkout Session for the user's pending order and record it as a pending Payment.
+
+    While a session of the order is still open, that Payment is returned instead (no Stripe call).
+    A Stripe failure raises PaymentProviderError (502) and leaves no row behind. The order row is
+    locked meanwhile, so concurrent calls for one order create one session.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, user=user).first()
+        if order is None:
+            raise InvalidInput("No such order.", field="order")
+        if order.status != Order.Status.PENDING:
+            raise OrderNotPayable(f"Order {order.number} is {order.status}; only a pending order can be paid.")
+        now = timezone.now()
+        existing = _open_payment_for(order=order, now=now)
+        if existing is not None:
+            return existing
+
+        client = stripe_client()
+        currency = order.currency.lower()
+        line_items, discount = _line_items(order=order)
+        order_url = f"{settings.FRONTEND_URL}/orders/{order.pk}"
+        params = {
+            "mode": "payment",
+            "line_items": line_items,
+            "client_reference_id": str(order.pk),
+            "metadata": {"order_id": str(order.pk), "order_number": order.number},
+            "payment_intent_data": {"metadata": {"order_id": str(order.pk), "order_number": order.number}},
+            "success_url": f"{order_url}?payment=success",
+            "cancel_url": f"{order_url}?payment=cancelled",
+            "expires_at": _session_expires_at(order=order, now=now),
+            "customer_email": order.user.email,
+        }
+        attempt = order.payments.count() + 1
+        try:
+            if discount:
+                # A one-off amount_off coupon keeps Stripe's amount_total exactly equal to order.total.
+                coupon = client.v1.coupons.create(
+                    params={
+                        "amount_off": discount,
+                        "currency": currency,
+                        "duration": "once",
+                        "max_redemptions": 1,
+                        "name": f"Discount {order.number}"[:40],
+                        "metadata": {"order_id": str(order.pk)},
+                    },
+                    options={"idempotency_key": f"order-discount:{order.pk}:{discount}"},
+                )
+                params["discounts"] = [{"coupon": coupon.id}]
+            session = client.v1.checkout.sessions.create(
+                params=params,
+                options={"idempotency_key": f"checkout-session:{order.pk}:{attempt}:{_params_digest(params)}"},
+            )
+        except stripe.StripeError as exc:
+            logger.warning("Stripe refused a Checkout Session for order %s: %s", order.pk, exc)
+            raise provider_error(exc) from exc
+
+        data = session.to_dict()
+        if data.get("amount_total") != to_minor(order.total, currency):
+            logger.error(
+                "Checkout Session %s for order %s totals %s, expected %s.",
+                data["id"], order.pk, data.get("amount_total"), to_minor(order.total, currency),
+            )
+        return Payment.objects.create(
+            order=order,
+            provider=Payment.Provider.STRIPE,
+            status=Status.PENDING,
+            amount=order.total,
+            currency=currency,
+            stripe_session_id=data["id"],
+            stripe_payment_intent_id=data.get("payment_intent") or "",
+            checkout_url=data.get("url") or "",
+            expires_at=_timestamp(data.get("expires_at")),
+        )
+
+
+def checkout_sessions_expire_for_order(*, order_id) -> int:
+    """Expire the order's open Checkout Sessions at Stripe so they can no longer be paid.
+
+    Idempotent: a session that is no longer open is left as Stripe has it (a completed one is the
+    webhook's business). Returns how many sessions are now known to be expired.
+    """
+    session_ids = list(
+        Payment.objects.filter(order_id=order_id, status=Status.PENDING, stripe_session_id__isnull=False)
+        .order_by("pk")
+        .values_list("stripe_session_id", flat=True)
+    )
+    if not session_ids:
+        return 0
+    client = stripe_client()
+    expired = 0
+    for session_id in session_ids:
+        try:
+            session = client.v1.checkout.sessions.expire(
+                session_id, options={"idempotency_key": f"checkout-expire:{session_id}"}
+            )
+        except stripe.InvalidRequestError:
+            # No longer open (already expired or completed): Stripe's current state decides.
+            try:
+                session = client.v1.checkout.sessions.retrieve(session_id)
+            except stripe.StripeError as exc:
+                raise provider_error(exc) from exc
+        except stripe.StripeError as exc:
+            raise provider_error(exc) from exc
+        if session.status == "expired":
+            expired += 1
+            Payment.objects.filter(stripe_session_id=session_id, status=Status.PENDING).update(
+                status=Status.EXPIRED, updated_at=timezone.now()
+            )
+    return expired
+
+
+# --- Refunds -------------------------------------------------------------------------------------
+
+
+def _order_mark_refunded_if_possible(*, order_id, by=None) -> None:
+    from orders.services import order_mark_refunded
+
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status in ORDER_REFUNDABLE_STATUSES:
+        order_mark_refunded(order_id=order.pk, by=by, note="Payment refunded in full.")
+
+
+def _apply_refunded_total(*, payment: Payment, total: Decimal, by=None, move_order: bool) -> bool:
+    """Record the absolute refunded total (it only grows, so repeated reports never double count)."""
+    total = min(total, payment.amount)
+    if total <= payment.amount_refunded:
+        return False
+    payment.amount_refunded = total
+    payment.status = Status.REFUNDED if total >= payment.amount else Status.PARTIALLY_REFUNDED
+    payment.save(update_fields=["amount_refunded", "status", "updated_at"])
+    from payments.tasks import send_refund_email
+
+    _queue(send_refund_email, payment.pk, str(total))
+    if move_order and payment.status == Status.REFUNDED:
+        _order_mark_refunded_if_possible(order_id=payment.order_id, by=by)
+    return True
+
+
+def _payment_intent_for(*, client: stripe.StripeClient, payment: Payment) -> str:
+    if payment.stripe_payment_intent_id or not payment.stripe_session_id:
+        return payment.stripe_payment_intent_id
+    try:
+        session = client.v1.checkout.sessions.retrieve(payment.stripe_session_id)
+    except stripe.StripeError as exc:
+        raise provider_error(exc) from exc
+    payment.stripe_payment_intent_id = session.payment_intent or ""
+    if payment.stripe_payment_intent_id:
+        payment.save(update_fields=["stripe_payment_intent_id", "updated_at"])
+    return payment.stripe_payment_intent_id
+
+
+def _refund(*, payment: Payment, amount: Decimal | None, by=None, move_order: bool) -> Payment:
+    """Refund `amount` (all that is left when None) of a locked payment through Stripe."""
+    if payment.status not in REFUNDABLE_STATUSES:
+        raise PaymentNotRefundable(f"Only a succeeded payment can be refunded; this one is {payment.status}.")
+    remaining = payment.amount - payment.amount_refunded
+    amount = remaining if amount is None else amount
+    if amount <= 0:
+        raise InvalidInput("The refund amount must be greater than zero.", field="amount")
+    if amount > remaining:
+        raise InvalidInput(f"At most {remaining} {payment.currency} is left to refund.", field="amount")
+    client = stripe_client()
+    payment_intent = _payment_intent_for(client=client, payment=payment)
+    if not payment_intent:
+        raise PaymentNotRefundable("This payment has no Stripe payment to refund.")
+    minor = to_minor(amount, payment.currency)
+    # The refunded-so-far part makes a second, equal partial refund a new request, and a retry the same one.
+    key = f"refund:{payment.pk}:{minor}:{to_minor(payment.amount_refunded, payment.currency)}"
+    try:
+        refund = client.v1.refunds.create(
+            params={
+                "payment_intent": payment_intent,
+                "amount": minor,
+                "metadata": {"payment_id": str(payment.pk), "order_id": str(payment.order_id)},
+            },
+            options={"idempotency_key": key},
+        )
+    except stripe.StripeError as exc:
+        logger.warning("Stripe refused a refund of payment %s: %s", payment.pk, exc)
+        raise provider_error(exc) from exc
+    if refund.status in ("failed", "canceled"):
+        raise PaymentProviderError(f"Stripe did not refund the payment (refund {refund.id} is {refund.status}).")
+    refunded = from_minor(refund.amount, payment.currency)
+    _apply_refunded_total(payment=payment, total=payment.amount_refunded + refunded, by=by, move_order=move_order)
+    return payment
+
+
+def payment_refund(*, payment_id: int, amount: Decimal | None = None, by=None) -> Payment:
+    """Refund a succeeded payment in full (amount None) or in part through Stripe.
+
+    amount_refunded and status follow Stripe's answer; a full refund moves the order to refunded.
+    Raises InvalidInput (400) for more than what is left, PaymentNotRefundable (409) for a payment
+    that did not succeed, PaymentProviderError (502) when Stripe fails (nothing is changed then).
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        return _refund(payment=payment, amount=amount, by=by, move_order=True)
+
+
+def payment_refund_for_order(*, order, by=None) -> None:
+    """Refund in full what was paid for the order; a no-op when nothing was.
+
+    Called by orders' order_cancel inside its transaction: the order's own status is the caller's,
+    and a Stripe failure raises PaymentProviderError (502) so the caller rolls back.
+    """
+    with transaction.atomic():
+        payments = Payment.objects.select_for_update().filter(order_id=order.pk, status__in=REFUNDABLE_STATUSES)
+        for payment in payments.order_by("pk"):
+            _refund(payment=payment, amount=None, by=by, move_order=False)
+
+
+# --- Webhooks ------------------------------------------------------------------------------------
+
+
+def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
+    """Verify a Stripe webhook delivery and store the event once; queue its processing on commit.
+
+    Returns the event and whether it is new. Missing, forged or stale signatures (Stripe's default
+    5-minute tolerance) raise InvalidInput (400) and store nothing.
+    """
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise PaymentsNotConfigured("Webhooks are not available: STRIPE_WEBHOOK_SECRET is not configured.")
+    if not signature:
+        raise InvalidInput("The Stripe-Signature header is missing.")
+    try:
+        stripe.Webhook.construct_event(payload, signature, secret)
+        data = json.loads(payload)
+    except stripe.SignatureVerificationError as exc:
+        raise InvalidInput("The Stripe-Signature header does not verify (forged, stale or wrong secret).") from exc
+    except ValueError as exc:
+        raise InvalidInput("The webhook payload is not a Stripe event.") from exc
+    if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
+        raise InvalidInput("The webhook payload is not a Stripe event.")
+
+    from payments.tasks import process_webhook_event
+
+    with transaction.atomic():
+        event, created = WebhookEvent.objects.get_or_create(
+            stripe_event_id=data["id"], defaults={"type": data["type"], "payload": data}
+        )
+        if created:
+            _queue(process_webhook_event, event.pk)
+    return event, created
+
+
+def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
+    """Apply a stored event exactly once, however often and however concurrently this is called.
+
+    The event row is locked for the whole run, so a second worker waits and then sees it processed.
+    A handler error marks the event failed (kept for a retry or the admin's reprocess) and is re-raised.
+    """
+    failure: Exception | None = None
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
+            return event
+        handler = _HANDLERS.get(event.type)
+        if handler is None:
+            event.status = WebhookEvent.Status.IGNORED
+        else:
+            try:
+                with transaction.atomic():
+                    handler(event.payload["data"]["object"])
+            except Exception as exc:  # a task boundary: recorded on the event, re-raised for Celery's retry
+                logger.exception("Processing Stripe event %s (%s) failed.", event.stripe_event_id, event.type)
+                failure = exc
+                event.status = WebhookEvent.Status.FAILED
+                event.error = f"{type(exc).__name__}: {exc}"[:2000]
+            else:
+                event.status = WebhookEvent.Status.PROCESSED
+                event.error = ""
+        if event.status != WebhookEvent.Status.FAILED:
+            event.processed_at = timezone.now()
+        event.save(update_fields=["status", "error", "processed_at"])
+    if failure is not None:
+        raise failure
+    return event
+
+
+def webhook_event_reset_for_reprocessing(*, event_id: int) -> bool:
+    """Put a failed event back in line (the admin's "reprocess"); queues its processing on commit."""
+    from payments.tasks import process_webhook_event
+
+    with transaction.atomic():
+        updated = WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.FAILED).update(
+            status=WebhookEvent.Status.RECEIVED
+        )
+        if updated:
+            _queue(process_webhook_event, event_id)
+    return bool(updated)
+
+
+def _flag(payment: Payment, reason: str) -> None:
+    payment.needs_attention = True
+    payment.attention_reason = reason[:255]
+
+
+def _payment_for_session(session: dict) -> Payment | None:
+    """The locked Payment of a session; a session we created but never recorded is adopted."""
+    payment = Payment.objects.select_for_update().filter(stripe_session_id=session["id"]).first()
+    if payment is not None:
+        return payment
+    order_id = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
+    try:
+        order = Order.objects.filter(pk=uuid.UUID(str(order_id))).first()
+    except ValueError:
+        order = None
+    if order is None:
+        logger.warning("Stripe session %s belongs to no order of ours; ignored.", session["id"])
+        return None
+    logger.warning("Stripe session %s of order %s was not recorded; adopting it.", session["id"], order.pk)
+    return Payment.objects.create(
+        order=order,
+        amount=order.total,
+        currency=order.currency.lower(),
+        stripe_session_id=session["id"],
+        checkout_url=session.get("url") or "",
+        expires_at=_timestamp(session.get("expires_at")),
+    )
+
+
+def _remember_payment_intent(payment: Payment, session: dict) -> None:
+    payment_intent = session.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    if payment_intent and payment.stripe_payment_intent_id != payment_intent:
+        payment.stripe_payment_intent_id = payment_intent
+        payment.save(update_fields=["stripe_payment_intent_id", "updated_at"])
+
+
+def _payment_succeeded(payment: Payment, session: dict) -> None:
+    from orders.services import order_mark_paid
+    from payments.tasks import send_payment_received_email
+
+    if payment.status in MONEY_RECEIVED_STATUSES:
+        return  # already recorded (a duplicate or an async event after completed)
+    payment.status = Status.SUCCEEDED
+    payment.succeeded_at = timezone.now()
+    expected = to_minor(payment.amount, payment.currency)
+    charged, currency = session.get("amount_total"), (session.get("currency") or "").lower()
+    if charged != expected or currency != payment.currency.lower():
+        reason = f"Amount mismatch: Stripe charged {charged} {currency}, expected {expected} {payment.currency}."
+        logger.error("Payment %s (order %s): %s The order is not marked paid.", payment.pk, payment.order_id, reason)
+        _flag(payment, reason)
+        payment.save()
+        return
+    payment.save()
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    if order.status == Order.Status.PENDING:
+        order_mark_paid(order_id=order.pk, note=f"Paid through Stripe Checkout ({session['id']}).")
+        _queue(send_payment_received_email, payment.pk)
+        return
+    # Paid for an order that is cancelled (or already paid): give the money back and tell staff.
+    _flag(payment, f"Paid while the order was {order.status}; refunded automatically.")
+    payment.save()
+    logger.warning("Payment %s arrived for order %s in status %s; refunding.", payment.pk, order.pk, order.status)
+    _refund(payment=payment, amount=None, by=None, move_order=False)
+
+
+def _on_session_completed(session: dict) -> None:
+    payment = _payment_for_session(session)
+    if payment is None:
+        return
+    _remember_payment_intent(payment, session)
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        _payment_succeeded(payment, session)
+    else:
+        logger.info("Session %s completed unpaid; waiting for the async payment events.", session["id"])
+
+
+def _on_async_payment_succeeded(session: dict) -> None:
+    payment = _payment_for_session(session)
+    if payment is None:
+        return
+    _remember_payment_intent(payment, session)
+    _payment_succeeded(payment, session)
+
+
+def _on_async_payment_failed(session: dict) -> None:
+    from payments.tasks import send_payment_failed_email
+
+    payment = _payment_for_session(session)
+    if payment is None:
+        return
+    _remember_payment_intent(payment, session)
+    if payment.status != Status.PENDING:
+        return
+    payment.status = Status.FAILED
+    payment.save(update_fields=["status", "updated_at"])
+    _queue(send_payment_failed_email, payment.pk)
+
+
+def _on_session_expired(session: dict) -> None:
+    from orders.services import order_cancel
+
+    payment = _payment_for_session(session)
+    if payment is None:
+        return
+    if payment.status == Status.PENDING:
+        payment.status = Status.EXPIRED
+        payment.save(update_fields=["status", "updated_at"])
+    elif payment.status != Status.EXPIRED:
+        return  # a late expiry never undoes a payment
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    if order.status != Order.Status.PENDING:
+        return
+    if _open_payment_for(order=order, now=timezone.now()) is not None:
+        return  # the customer is paying through a newer session
+    order_cancel(order_id=order.pk, by=None, note=f"Stripe Checkout Session {session['id']} expired.")
+
+
+def _on_charge_refunded(charge: dict) -> None:
+    payment_intent = charge.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    payment = (
+        Payment.objects.select_for_update().filter(stripe_payment_intent_id=payment_intent).first()
+        if payment_intent
+        else None
+    )
+    if payment is None:
+        logger.warning("charge.refunded for unknown payment intent %s; ignored.", payment_intent)
+        return
+    total = from_minor(int(charge.get("amount_refunded") or 0), payment.currency)
+    _apply_refunded_total(payment=payment, total=total, by=None, move_order=True)
+
+
+_HANDLERS = {
+    "checkout.session.completed": _on_session_completed,
+    "checkout.session.async_payment_succeeded": _on_async_payment_succeeded,
+    "checkout.session.async_payment_failed": _on_async_payment_failed,
+    "checkout.session.expired": _on_session_expired,
+    "charge.refunded": _on_charge_refunded,
+}
