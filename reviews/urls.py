@@ -1,3 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from reviews.views import ReviewViewSet
+
 app_name = "reviews"
 
-urlpatterns = []
+router = SimpleRouter()
+router.register("", ReviewViewSet, basename="review")
+
+urlpatterns = router.urls
