@@ -40,6 +40,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Order
+        skip_postgeneration_save = True
 
     number = factory.LazyFunction(lambda: f"ORD-{timezone.now().year}-{OrderNumber.objects.create().pk:06d}")
     user = factory.SubFactory(UserFactory)
