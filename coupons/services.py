@@ -199,15 +199,6 @@ def coupon_release(*, order) -> None:
     CouponRedemption.objects.filter(order=order, released_at__isnull=True).update(released_at=timezone.now())
 
 
-def coupon_evaluate_amount(*, code: str, user, subtotal: Decimal, now: datetime | None = None) -> CouponEvaluation:
-    """Evaluate a coupon against a bare merchandise amount (the validate endpoint's `subtotal`).
-
-    The amount counts as one line outside any scope, so only an unscoped coupon can apply to it.
-    """
-    line = PricedLine(product_id=0, variant_id=None, category_path="", unit_price=quantize_money(subtotal), quantity=1)
-    return coupon_evaluate(code=code, user=user, lines=[line], now=now)
-
-
 # --- Staff writes -----------------------------------------------------------------------------
 
 COUPON_FIELDS = {

@@ -1,0 +1,132 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cart import services
+from cart.selectors import cart_get_for, cart_line_view
+from cart.serializers import (
+    CartCouponInputSerializer,
+    CartItemAddInputSerializer,
+    CartItemSerializer,
+    CartItemUpdateInputSerializer,
+    CartSerializer,
+)
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `{field: [message]}`."),
+    401: OpenApiResponse(description="Not authenticated."),
+}
+
+
+def _cart_response(user) -> Response:
+    return Response(CartSerializer(cart_get_for(user=user)).data)
+
+
+class CartView(APIView):
+    @extend_schema(
+        tags=["cart"],
+        summary="The user's cart",
+        description="Created on first use. The applied coupon is re-validated on every read.",
+        responses={200: CartSerializer, 401: ERRORS[401]},
+    )
+    def get(self, request):
+        return _cart_response(request.user)
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Empty the cart",
+        description="Removes every line and the coupon.",
+        responses={204: None, 401: ERRORS[401]},
+    )
+    def delete(self, request):
+        services.cart_clear(cart=services.cart_get_or_create(user=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartItemListView(APIView):
+    @extend_schema(
+        tags=["cart"],
+        summary="Add a line",
+        description="Adding a product (or variant) already in the cart adds to that line's quantity and takes the "
+        "current price. A product with variants needs `variant`. 409 when the resulting quantity exceeds the stock: "
+        '`{"detail": "Only N available.", "available": N}`.',
+        request=CartItemAddInputSerializer,
+        responses={
+            201: CartItemSerializer,
+            **ERRORS,
+            409: OpenApiResponse(description="Not enough stock: `{detail, available}`."),
+        },
+    )
+    def post(self, request):
+        data = CartItemAddInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = services.cart_item_add(
+            user=request.user,
+            product_id=data.validated_data["product"],
+            variant_id=data.validated_data.get("variant"),
+            quantity=data.validated_data["quantity"],
+        )
+        return Response(CartItemSerializer(cart_line_view(item=item)).data, status=status.HTTP_201_CREATED)
+
+
+class CartItemDetailView(APIView):
+    @extend_schema(
+        tags=["cart"],
+        summary="Change a line's quantity",
+        description="`quantity: 0` removes the line and answers 204 with no body. Raising the quantity checks the "
+        "stock (409); lowering it is always allowed.",
+        request=CartItemUpdateInputSerializer,
+        responses={
+            200: CartItemSerializer,
+            204: OpenApiResponse(description="Quantity 0: the line was removed."),
+            **ERRORS,
+            404: OpenApiResponse(description="No such line in your cart."),
+            409: OpenApiResponse(description="Not enough stock: `{detail, available}`."),
+        },
+    )
+    def patch(self, request, pk: int):
+        data = CartItemUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = services.cart_item_set_quantity(user=request.user, item_id=pk, quantity=data.validated_data["quantity"])
+        if item is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(CartItemSerializer(cart_line_view(item=item)).data)
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Remove a line",
+        responses={
+            204: None,
+            401: ERRORS[401],
+            404: OpenApiResponse(description="No such line in your cart."),
+        },
+    )
+    def delete(self, request, pk: int):
+        services.cart_item_remove(user=request.user, item_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartCouponView(APIView):
+    @extend_schema(
+        tags=["cart"],
+        summary="Apply a coupon",
+        description='Case-insensitive. When it does not apply: 400 `{"code": [reason]}`.',
+        request=CartCouponInputSerializer,
+        responses={200: CartSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = CartCouponInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.cart_coupon_apply(user=request.user, code=data.validated_data["code"])
+        return _cart_response(request.user)
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Remove the coupon",
+        request=None,
+        responses={200: CartSerializer, 401: ERRORS[401]},
+    )
+    def delete(self, request):
+        services.cart_coupon_remove(user=request.user)
+        return _cart_response(request.user)
