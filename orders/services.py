@@ -5,7 +5,6 @@ order row (everything else) first, then stock rows (catalog.services.stock_adjus
 id, then variants by id), then the coupon row (coupons.services).
 """
 
-import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,8 +25,6 @@ from orders.exceptions import (
 )
 from orders.models import Order, OrderItem, OrderNumber, OrderStatusChange, Shipment
 from users.models import Address
-
-logger = logging.getLogger(__name__)
 
 S = Order.Status
 CENT = Decimal("0.01")
@@ -270,11 +267,8 @@ def order_expire(*, order_id) -> Order | None:
 
 
 def _expire_checkout_sessions(*, order_id: str) -> None:
-    try:
-        from payments.tasks import expire_checkout_sessions
-    except ImportError:  # the payments app does not provide the hook (yet)
-        logger.warning("payments.tasks.expire_checkout_sessions is missing; order %s session not expired.", order_id)
-        return
+    from payments.tasks import expire_checkout_sessions
+
     expire_checkout_sessions.delay(order_id=order_id)
 
 
