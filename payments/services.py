@@ -65,9 +65,11 @@ def _session_expires_at(*, order: Order, now: datetime) -> int:
     """The order's payment deadline, but within Stripe's bounds (30 minutes to 24 hours away)."""
     earliest = now + STRIPE_MIN_SESSION_LIFETIME + SESSION_LIFETIME_MARGIN
     latest = now + STRIPE_MAX_SESSION_LIFETIME - SESSION_LIFETIME_MARGIN
-    expires = int(max(order.payment_deadline, earliest).timestamp())
-    # Rounded up to the minute, so a retry of the same request sends the same parameters.
-    expires = -(-expires // 60) * 60
+    if order.payment_deadline >= earliest:
+        expires = int(order.payment_deadline.timestamp())
+    else:
+        # Rounded up to the minute, so a retry of the same request sends the same parameters.
+        expires = -(-int(earliest.timestamp()) // 60) * 60
     return min(expires, int(latest.timestamp()))
 
 
