@@ -1,0 +1,208 @@
+"""The stock room. Every write goes through catalog.services, so stock edits land in the ledger and
+the catalog cache is invalidated exactly as for API writes."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import F
+
+from catalog import services
+from catalog.exceptions import CatalogConflict
+from catalog.models import Category, Product, ProductVariant, StockMovement
+
+
+def _copy_fields(target, source) -> None:
+    """Make the admin's unsaved instance the row the service created (pk, slug, stock, timestamps)."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.adding = False
+
+
+# --- Categories ---------------------------------------------------------------------------------
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "depth", "is_active"]
+    list_filter = ["is_active", "depth"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent"]
+    fields = ["name", "slug", "parent", "description", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data}
+            saved = services.category_update(category=Category.objects.get(pk=obj.pk), data=data)
+        else:
+            saved = services.category_create(
+                **{name: form.cleaned_data[name] for name in ("name", "slug", "parent", "description", "is_active")}
+            )
+        _copy_fields(obj, saved)
+
+    def delete_model(self, request, obj):
+        try:
+            services.category_delete(category=obj)
+        except CatalogConflict as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+
+# --- Products -----------------------------------------------------------------------------------
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock level"
+    parameter_name = "stock_level"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("low", f"Low (≤ {settings.LOW_STOCK_THRESHOLD})"),
+            ("out", "Sold out"),
+            ("ok", f"In stock (> {settings.LOW_STOCK_THRESHOLD})"),
+        ]
+
+    def queryset(self, request, queryset):
+        threshold = settings.LOW_STOCK_THRESHOLD
+        if self.value() == "low":
+            return queryset.filter(stock__lte=threshold)
+        if self.value() == "out":
+            return queryset.filter(stock=0)
+        if self.value() == "ok":
+            return queryset.filter(stock__gt=threshold)
+        return queryset
+
+
+class StockFormMixin:
+    """`stock` counts as changed only if the admin edited it on the page: the value the page was rendered
+    with travels as a hidden initial, so a checkout between render and save is not overwritten."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "stock" in self.fields:
+            self.fields["stock"].show_hidden_initial = True
+
+
+class ProductAdminForm(StockFormMixin, forms.ModelForm):
+    """Refuses a product-level stock edit when the stock is the sum of the variants'."""
+
+    class Meta:
+        model = Product
+        fields = "__all__"
+
+    def clean_stock(self):
+        stock = self.cleaned_data["stock"]
+        instance = self.instance
+        if instance.pk and "stock" in self.changed_data and instance.variants.exists():
+            raise forms.ValidationError("This product's stock is the sum of its variants' stock; edit the variants.")
+        return stock
+
+
+class VariantAdminForm(StockFormMixin, forms.ModelForm):
+    class Meta:
+        model = ProductVariant
+        fields = "__all__"
+
+
+class VariantInline(admin.TabularInline):
+    model = ProductVariant
+    form = VariantAdminForm
+    extra = 0
+    fields = ["sku", "name", "attributes", "price", "stock", "is_active"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    inlines = [VariantInline]
+    list_display = ["name", "sku", "category", "brand", "price", "stock", "is_active"]
+    list_editable = ["price", "stock", "is_active"]
+    list_filter = ["category", "brand", "is_active", LowStockFilter]
+    search_fields = ["name", "sku", "brand"]
+    autocomplete_fields = ["category"]
+    list_select_related = ["category"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["average_rating", "review_count", "created_at", "updated_at"]
+    actions = ["activate", "deactivate"]
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", ProductAdminForm)
+        return super().get_changelist_form(request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Used by the change form and by the changelist's list_editable: stock goes through stock_set,
+        the other fields are saved without touching `stock` (a checkout may have changed it meanwhile)."""
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.PRODUCT_FIELDS}
+            saved = services.product_update(product=Product.objects.get(pk=obj.pk), data=data, user=request.user)
+        else:
+            fields = services.PRODUCT_FIELDS - {"stock"}
+            saved = services.product_create(
+                **{name: form.cleaned_data[name] for name in fields if name in form.cleaned_data},
+                stock=form.cleaned_data.get("stock") or 0,
+                user=request.user,
+            )
+        _copy_fields(obj, saved)
+
+    def delete_model(self, request, obj):
+        try:
+            services.product_delete(product=obj)
+        except CatalogConflict as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ProductVariant:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for variant in formset.deleted_objects:
+            services.variant_delete(variant=variant, user=request.user)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            cleaned = inline_form.cleaned_data
+            variant = inline_form.instance
+            if variant.pk is None:
+                saved = services.variant_create(
+                    product=form.instance,
+                    **{name: cleaned.get(name) for name in ("sku", "name", "attributes", "price", "is_active")},
+                    stock=cleaned.get("stock") or 0,
+                    user=request.user,
+                )
+                _copy_fields(variant, saved)
+            else:
+                data = {name: cleaned[name] for name in inline_form.changed_data if name in services.VARIANT_FIELDS}
+                services.variant_update(variant=ProductVariant.objects.get(pk=variant.pk), data=data, user=request.user)
+        # the variants may have changed the product's stock
+        form.instance.stock = Product.objects.values_list("stock", flat=True).get(pk=form.instance.pk)
+
+    @admin.action(description="Activate selected products")
+    def activate(self, request, queryset):
+        count = services.products_set_active(product_ids=queryset.values_list("pk", flat=True), is_active=True)
+        self.message_user(request, f"{count} product(s) activated.")
+
+    @admin.action(description="Deactivate selected products")
+    def deactivate(self, request, queryset):
+        count = services.products_set_active(product_ids=queryset.values_list("pk", flat=True), is_active=False)
+        self.message_user(request, f"{count} product(s) deactivated.")
+
+
+# --- Ledger -------------------------------------------------------------------------------------
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "product", "variant", "delta", "stock_after", "reason", "reference", "user"]
+    list_filter = ["reason", "created_at"]
+    search_fields = ["product__name", "product__sku", "variant__sku", "reference"]
+    list_select_related = ["product", "variant__product", "user"]
+    date_hierarchy = "created_at"
+    ordering = [F("created_at").desc(), "-id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
