@@ -88,7 +88,7 @@ class ProductAdminForm(StockFormMixin, forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = "__all__"
+        fields = ["name", "slug", "sku", "brand", "description", "category", "price", "currency", "stock", "is_active"]
 
     def clean_stock(self):
         stock = self.cleaned_data["stock"]
@@ -101,7 +101,7 @@ class ProductAdminForm(StockFormMixin, forms.ModelForm):
 class VariantAdminForm(StockFormMixin, forms.ModelForm):
     class Meta:
         model = ProductVariant
-        fields = "__all__"
+        fields = ["sku", "name", "attributes", "price", "stock", "is_active"]
 
 
 class VariantInline(admin.TabularInline):
