@@ -1,7 +1,7 @@
 """Thin views: validate input, call one service, serialize the result."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
@@ -12,21 +12,33 @@ from reviews.filters import ReviewFilter
 from reviews.models import Review
 from reviews.serializers import ReviewCreateInputSerializer, ReviewSerializer, ReviewUpdateInputSerializer
 
+NOT_YOURS = OpenApiResponse(description="Not your review (or, for is_visible, not staff).")
+NOT_FOUND = OpenApiResponse(description="No such review, or it is hidden and you are not staff.")
+
 
 @extend_schema_view(
     list=extend_schema(summary="Reviews (visible ones; staff see all)"),
-    retrieve=extend_schema(summary="One review (a hidden one is a 404 except for staff)"),
+    retrieve=extend_schema(
+        summary="One review (a hidden one is a 404 except for staff)", responses={200: ReviewSerializer, 404: NOT_FOUND}
+    ),
     create=extend_schema(
         summary="Review a product you bought",
         request=ReviewCreateInputSerializer,
-        responses={201: ReviewSerializer},
+        responses={
+            201: ReviewSerializer,
+            400: OpenApiResponse(description="Invalid input, or an unknown or inactive product."),
+            403: OpenApiResponse(description="No paid, processing, shipped or delivered order of yours has it."),
+            409: OpenApiResponse(description="You have already reviewed this product."),
+        },
     ),
     partial_update=extend_schema(
         summary="Edit your review (staff: any review, and moderate it with is_visible)",
         request=ReviewUpdateInputSerializer,
-        responses={200: ReviewSerializer},
+        responses={200: ReviewSerializer, 403: NOT_YOURS, 404: NOT_FOUND},
     ),
-    destroy=extend_schema(summary="Delete your review (staff: any review)"),
+    destroy=extend_schema(
+        summary="Delete your review (staff: any review)", responses={204: None, 403: NOT_YOURS, 404: NOT_FOUND}
+    ),
 )
 @extend_schema(tags=["reviews"])
 class ReviewViewSet(
