@@ -120,7 +120,10 @@ def cart_item_available_stock(*, item: CartItem) -> int:
 
 
 def cart_item_current_price(*, item: CartItem) -> Decimal:
-    return item.variant.effective_price if item.variant_id else item.product.price
+    # Not `variant.effective_price`: that would load variant.product again, one query per line.
+    if item.variant_id and item.variant.price is not None:
+        return item.variant.price
+    return item.product.price
 
 
 def cart_item_problem(*, item: CartItem) -> str:
