@@ -1,5 +1,6 @@
 """Reads of orders, each a fixed number of queries whatever the number of orders, items or payments."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 
 from orders.exceptions import OrderNotFound
@@ -29,7 +30,7 @@ def order_get_for(*, user, order_id) -> Order:
     """One order its owner or staff may see; anyone else's (or a malformed id) is a 404."""
     try:
         return order_list_for(user=user).get(pk=order_id)
-    except (Order.DoesNotExist, ValueError) as exc:
+    except (Order.DoesNotExist, ValueError, ValidationError) as exc:
         raise OrderNotFound() from exc
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,7 +100,7 @@ def _queue_email(*, order: Order, kind: str) -> None:
 def _lock(order_id) -> Order:
     try:
         return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
-    except (Order.DoesNotExist, ValueError) as exc:
+    except (Order.DoesNotExist, ValueError, ValidationError) as exc:
         raise OrderNotFound() from exc
 
 

@@ -25,7 +25,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = OrderSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = OrderFilter
-    lookup_value_converter = "uuid"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
