@@ -11,7 +11,6 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 
 import stripe
 from django.conf import settings
@@ -51,7 +50,11 @@ ORDER_REFUNDABLE_STATUSES = (
 
 def _queue(task, *args) -> None:
     """Queue a Celery task once the surrounding transaction commits (never for a rolled-back change)."""
-    transaction.on_commit(partial(task.delay, *args), robust=True)
+    def enqueue() -> None:
+        task.delay(*args)
+
+    # robust: a broker hiccup is logged and never turns a committed change (or a webhook ack) into a 500.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _timestamp(value: int | None) -> datetime | None:
