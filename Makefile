@@ -49,5 +49,9 @@ check: $(VENV)/.installed-dev
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=true $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+# Load benchmarks (not tests): own database shop_bench, gunicorn DEBUG=false, wrk on loopback; see benchmarks/run.py.
+bench: $(VENV)/.installed-run
+	$(PY) benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
