@@ -18,9 +18,12 @@ from coupons.services import (
 
 def coupon_list() -> QuerySet[Coupon]:
     """Coupons with `times_used` (unreleased redemptions) annotated and their scope prefetched."""
-    return Coupon.objects.annotate(
-        times_used=Count("redemptions", filter=Q(redemptions__released_at__isnull=True))
-    ).prefetch_related("categories", "products")
+    # Explicit order: an aggregate query does not use Meta.ordering.
+    return (
+        Coupon.objects.annotate(times_used=Count("redemptions", filter=Q(redemptions__released_at__isnull=True)))
+        .prefetch_related("categories", "products")
+        .order_by("-created_at", "-id")
+    )
 
 
 def coupon_check(*, user, code: str, subtotal: Decimal | None = None) -> CouponEvaluation:
