@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.exceptions import InvalidInput
@@ -356,13 +356,14 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
 
     from payments.tasks import process_webhook_event
 
-    with transaction.atomic():
-        event, created = WebhookEvent.objects.get_or_create(
-            stripe_event_id=data["id"], defaults={"type": data["type"], "payload": data}
-        )
-        if created:
+    try:
+        # Insert first (one round trip on the common path); the unique event id catches a redelivery.
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(stripe_event_id=data["id"], type=data["type"], payload=data)
             _queue(process_webhook_event, event.pk)
-    return event, created
+    except IntegrityError:
+        return WebhookEvent.objects.get(stripe_event_id=data["id"]), False
+    return event, True
 
 
 def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
