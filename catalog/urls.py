@@ -8,6 +8,6 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("categories", CategoryViewSet, basename="category")
 router.register("products", ProductViewSet, basename="product")
-router.register(r"products/(?P<product_slug>[^/.]+)/variants", VariantViewSet, basename="product-variant")
+router.register(r"products/(?P<slug>[^/.]+)/variants", VariantViewSet, basename="product-variant")
 
 urlpatterns = router.urls

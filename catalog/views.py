@@ -196,7 +196,7 @@ class ProductViewSet(CachedReadMixin, viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-_product_slug = OpenApiParameter("product_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Product slug")
+_product_slug = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Product slug")
 _variant_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Variant id")
 
 
@@ -222,7 +222,7 @@ class VariantViewSet(CachedReadMixin, viewsets.ModelViewSet):
     def get_product(self) -> Product:
         if not hasattr(self, "_product"):
             products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
-            self._product = get_object_or_404(products, slug=self.kwargs["product_slug"])
+            self._product = get_object_or_404(products, slug=self.kwargs["slug"])
         return self._product
 
     def get_queryset(self):
