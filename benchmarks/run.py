@@ -3,7 +3,7 @@
 
 What it does, in order (everything it starts is stopped in `finally`, and the whole run is time-bounded):
 1. recreates its own database (`shop_bench` on DATABASE_URL's server), migrates, seeds BENCH_PRODUCTS products
-   (`manage.py seed`), runs ANALYZE (a production table has planner statistics; a fresh bulk load has none);
+   (`manage.py seed`), runs VACUUM ANALYZE (a production table has planner statistics; a fresh bulk load has none);
 2. starts gunicorn on 127.0.0.1 with `benchmarks.settings` (config.settings + the `ceiling` view), its own
    CACHE_KEY_PREFIX on REDIS_URL, Celery tasks queued on a Redis broker as in production (nothing consumes them);
 3. runs the scenarios (wrk for HTTP throughput, a thread pool over real HTTP for checkout) and counts SQL
@@ -359,13 +359,19 @@ def django_setup() -> None:
     django.setup()
 
 
+_client = None
+
+
 def count_queries(method: str, path: str, *, host: str = "127.0.0.1", data=None, headers=None) -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(HTTP_HOST=host)
-    kwargs = dict(headers or {})
+    global _client
+    if _client is None:  # one client: building one loads the middleware (WhiteNoise scans static files)
+        _client = Client()
+    client = _client
+    kwargs = {"HTTP_HOST": host, **(headers or {})}
     if data is not None:
         kwargs["data"] = data if isinstance(data, bytes | str) else json.dumps(data)
         kwargs["content_type"] = "application/json"
@@ -390,89 +396,20 @@ def unique_host() -> str:
 # --- seeding -------------------------------------------------------------------------------------------------
 
 
-def seed_command_exists(env: dict) -> bool:
-    return "seed" in manage(env, "help", "--commands").split()
-
-
 def seed(env: dict, total: int) -> str:
-    """Bring the catalog to `total` products: `manage.py seed --products N`, or a bulk fallback if it is missing."""
-    from catalog.models import Product
-
-    before = Product.objects.count()
-    if before >= total:
-        return "already seeded"
-    started = time.monotonic()
-    if seed_command_exists(env):
-        manage(env, "seed", "--products", str(total), timeout=3600)
-        method = f"manage.py seed --products {total}"
-        after = Product.objects.count()
-        if after < total:  # a seed that creates N on top of nothing only when empty: top up in bulk
-            fallback_seed(total)
-            method += f" (+ bulk top-up from {after})"
-    else:
-        fallback_seed(total)
-        method = "bulk fallback (manage.py seed is missing)"
+    """Bring the catalog to `total` products with `manage.py seed --products N` (idempotent, adds what is missing)."""
     from django.db import connection
 
+    from catalog.models import Product
+
+    started = time.monotonic()
+    manage(env, "seed", "--products", str(total), timeout=3600)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    log(f"seeded {Product.objects.count()} products in {time.monotonic() - started:.0f}s ({method}); VACUUM ANALYZE")
-    return method
-
-
-WORDS = "classic modern vintage organic premium compact wireless portable smart rugged linen leather steel".split()
-NOUNS = "lamp chair jacket backpack kettle headphones sneakers watch blender notebook tent bottle mug desk".split()
-BRANDS = [f"{w.capitalize()}{s}" for w in ("north", "blue", "iron", "lumen", "terra", "nova") for s in ("co", "labs")]
-
-
-def fallback_seed(total: int) -> None:
-    """Bulk catalog data (categories through the service, products + ledger + variants in bulk)."""
-    from decimal import Decimal
-
-    from catalog import services
-    from catalog.models import Category, Product, ProductVariant, StockMovement
-
-    rng = random.Random(total)
-    if not Category.objects.exists():
-        for r in range(8):
-            root = services.category_create(name=f"Department {r}", slug=f"department-{r}")
-            for c in range(5):
-                services.category_create(name=f"Aisle {r}-{c}", slug=f"aisle-{r}-{c}", parent=root)
-    leaves = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
-    start = Product.objects.count()
-    batch = 5000
-    for offset in range(start, total, batch):
-        products = []
-        for i in range(offset, min(total, offset + batch)):
-            adjective, noun = rng.choice(WORDS), rng.choice(NOUNS)
-            products.append(Product(
-                name=f"{adjective.capitalize()} {noun} {i}", slug=f"{adjective}-{noun}-{i}", sku=f"BENCH-{i:07d}",
-                brand=rng.choice(BRANDS), category_id=rng.choice(leaves),
-                description=f"A {adjective} {noun} made of {rng.choice(WORDS)}, {rng.choice(WORDS)} and care.",
-                price=Decimal(rng.randint(100, 50000)) / 100, stock=0,
-            ))
-        created = Product.objects.bulk_create(products)
-        variants, movements = [], []
-        for product in created:
-            if product.pk % 5 == 0:
-                for size in ("S", "M"):
-                    stock = rng.randint(0, 20)
-                    variants.append(ProductVariant(product=product, sku=f"{product.sku}-{size}", name=f"Size {size}",
-                                                   attributes={"size": size}, stock=stock))
-            else:
-                product.stock = rng.randint(0, 100)
-        ProductVariant.objects.bulk_create(variants)
-        for variant in variants:
-            if variant.stock:
-                variant.product.stock += variant.stock
-                movements.append(StockMovement(product=variant.product, variant=variant, delta=variant.stock,
-                                               stock_after=variant.stock, reason="initial", reference="bench seed"))
-        for product in created:
-            if product.stock and product.pk % 5 != 0:
-                movements.append(StockMovement(product=product, delta=product.stock, stock_after=product.stock,
-                                               reason="initial", reference="bench seed"))
-        Product.objects.bulk_update(created, ["stock"])
-        StockMovement.objects.bulk_create(movements)
+    count = Product.objects.count()
+    log(f"seeded {count} products in {time.monotonic() - started:.0f}s (manage.py seed --products {total}); "
+        "VACUUM ANALYZE")
+    return f"manage.py seed --products {total}: {count} products"
 
 
 # --- scenarios -----------------------------------------------------------------------------------------------
@@ -529,7 +466,8 @@ def catalog_scenarios(port: int, tmp: Path, results: dict) -> None:
     record("list cached", run_wrk(port, LIST), queries=q_list_cached["queries"], note="anonymous, same URL, warmed")
     plain = [("GET", LIST, {}, None)]
     record("list uncached", run_wrk(port, LIST, bust=True),
-           sample=sequential_sample(port, plain, bust_base=next_bust_base()), queries=q_list[20]["queries"], note="page_size 20; unique Host port per request -> cache miss")
+           sample=sequential_sample(port, plain, bust_base=next_bust_base()), queries=q_list[20]["queries"],
+           note="page_size 20; unique Host port per request -> cache miss")
     record("detail cached", run_wrk(port, detail), queries=q_detail_cached["queries"], note="one product, warmed")
     detail_requests = [("GET", f"/api/catalog/products/{slug}/", {}, None) for slug in slugs]
     detail_file = write_requests_file(tmp, "detail", detail_requests)
@@ -571,6 +509,7 @@ def search_scenario(port: int, tmp: Path, results: dict) -> None:
     wrk_result = run_wrk(port, LIST, requests_file=write_requests_file(tmp, "search", requests), bust=True)
     sample = sequential_sample(port, requests, bust_base=next_bust_base())
     entry = {**wrk_result, "sequential": sample, "queries": max(c["queries"] for c in counts),
+             "example": path,
              "note": f"{Product.objects.count()} products; search + category (with descendants) + price range, "
                      f"{len(requests)} combinations, unique Host port per request"}
     results["scenarios"]["search 100k uncached"] = entry
