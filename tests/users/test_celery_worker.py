@@ -1,0 +1,77 @@
+"""A real Celery worker (in a thread, solo pool) consuming the Redis broker runs the welcome email task."""
+
+import time
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.conf import settings
+from django.core import mail
+from django.db import connections
+
+from config.celery import app
+from tests.factories import DEFAULT_PASSWORD
+from users.models import User
+
+
+def broker_url() -> str:
+    redis = urlparse(settings.REDIS_URL or "redis://127.0.0.1:6379/1")
+    db = redis.path.lstrip("/") or "0"
+    return f"redis://{redis.hostname or '127.0.0.1'}:{redis.port or 6379}/{db}"
+
+
+def _close_worker_connections(**kwargs):
+    # The worker thread has its own DB connections; close them so the test database can be dropped.
+    connections.close_all()
+
+
+def _forget_broker_state() -> None:
+    # Pools and queue declarations are built lazily from the config of their time; drop them when it changes.
+    app._pool = None
+    app.amqp._producer_pool = None
+    for cached in ("queues", "default_queue"):
+        app.amqp.__dict__.pop(cached, None)
+
+
+@pytest.fixture
+def redis_worker():
+    """Point the app at Redis with a queue private to this run, start a worker, and restore it all after."""
+    keys = ("broker_url", "task_always_eager", "task_default_queue")
+    previous = {key: app.conf[key] for key in keys}
+    app.conf.broker_url = broker_url()
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = f"test-users-{uuid.uuid4().hex}"
+    _forget_broker_state()
+    task_postrun.connect(_close_worker_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(_close_worker_connections)
+        for key, value in previous.items():
+            app.conf[key] = value
+        _forget_broker_state()
+
+
+def wait_for(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_welcome_email_task_completes_on_a_real_worker(redis_worker, api_client):
+    # when: registering commits and queues the task on the broker
+    response = api_client.post("/api/auth/register/", {"email": "worker@example.com", "password": DEFAULT_PASSWORD})
+
+    # then: the worker picks it up, sends the email and marks it sent
+    assert response.status_code == 201
+    assert wait_for(lambda: User.objects.filter(pk=response.json()["id"], welcome_email_sent_at__isnull=False).exists())
+    assert [message.to for message in mail.outbox] == [["worker@example.com"]]
+    assert mail.outbox[0].subject == "Welcome to the shop"
