@@ -15,9 +15,10 @@ How the cache is defeated for "uncached" scenarios: each request carries its own
 includes `request.get_host()`, so every request is a miss that runs exactly the SQL of a real miss, with
 identical query parameters (varying `page` or `ordering` instead would change the SQL being measured).
 
-Knobs (environment): BENCH_DURATION (s per wrk scenario, 10), BENCH_CONNECTIONS (16), BENCH_WORKERS (4),
-BENCH_THREADS (gunicorn threads per worker, 4), BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS (100000; 0 skips
-the search phase), BENCH_BUYERS (200), BENCH_HOT_STOCK (BUYERS/2), BENCH_DATABASE (shop_bench),
+Knobs (environment): BENCH_DURATION (s per wrk scenario, 10), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3: interleaved
+rounds of ceiling / cached list / uncached list), BENCH_WORKERS (4), BENCH_THREADS (gunicorn threads per worker, 4),
+BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS (100000; 0 skips the search phase), BENCH_BUYERS (200),
+BENCH_HOT_STOCK (BUYERS/2), BENCH_DATABASE (shop_bench),
 BENCH_MAX_SECONDS (2400: hard bound on the whole run), DATABASE_URL, REDIS_URL.
 """
 
@@ -66,6 +67,7 @@ BUYERS = _int("BENCH_BUYERS", 200)
 HOT_STOCK = _int("BENCH_HOT_STOCK", BUYERS // 2)
 MAX_SECONDS = _int("BENCH_MAX_SECONDS", 2400)
 SAMPLES = _int("BENCH_SAMPLES", 200)
+ROUNDS = _int("BENCH_ROUNDS", 3)
 DB_NAME = os.environ.get("BENCH_DATABASE", "shop_bench")
 WEBHOOK_SECRET = "whsec_bench_" + "0123456789abcdef" * 2
 PYTHON = sys.executable
@@ -461,11 +463,29 @@ def catalog_scenarios(port: int, tmp: Path, results: dict) -> None:
     results["queries"]["list_uncached_sql"] = q_list[20]["sql"]
     results["queries"]["detail_uncached_sql"] = q_detail["sql"]
 
-    record("ceiling", run_wrk(port, CEILING), queries=q_ceiling["queries"],
+    # The ratio scenarios run interleaved in ROUNDS rounds: background load on a shared machine drifts, and
+    # neighbouring runs see the same drift. Each figure is its median round; each ratio the median per-round ratio.
+    runs = {"ceiling": [], "list cached": [], "list uncached": []}
+    for round_no in range(ROUNDS):
+        runs["ceiling"].append(run_wrk(port, CEILING))
+        runs["list cached"].append(run_wrk(port, LIST))
+        runs["list uncached"].append(run_wrk(port, LIST, bust=True))
+        log(f"round {round_no + 1}/{ROUNDS}: " + ", ".join(f"{k} {v[-1]['rps']} req/s" for k, v in runs.items()))
+    results["round_ratios"] = {
+        f"{name} / ceiling": [round(r["rps"] / c["rps"], 3) for r, c in zip(runs[name], runs["ceiling"], strict=True)]
+        for name in ("list cached", "list uncached")
+    }
+
+    def median_run(name):
+        ordered = sorted(runs[name], key=lambda r: r["rps"])
+        return {**ordered[len(ordered) // 2], "rounds_rps": [r["rps"] for r in runs[name]]}
+
+    record("ceiling", median_run("ceiling"), queries=q_ceiling["queries"],
            note="bare view: cached list bytes from one cache.get")
-    record("list cached", run_wrk(port, LIST), queries=q_list_cached["queries"], note="anonymous, same URL, warmed")
+    record("list cached", median_run("list cached"), queries=q_list_cached["queries"],
+           note="anonymous, same URL, warmed")
     plain = [("GET", LIST, {}, None)]
-    record("list uncached", run_wrk(port, LIST, bust=True),
+    record("list uncached", median_run("list uncached"),
            sample=sequential_sample(port, plain, bust_base=next_bust_base()), queries=q_list[20]["queries"],
            note="page_size 20; unique Host port per request -> cache miss")
     record("detail cached", run_wrk(port, detail), queries=q_detail_cached["queries"], note="one product, warmed")
@@ -820,6 +840,8 @@ def compute_summary(results: dict) -> None:
         for name in ("list cached", "list uncached", "detail cached", "detail uncached"):
             if name in s and s["ceiling"]["rps"]:
                 ratios[f"{name} / ceiling"] = round(s[name]["rps"] / s["ceiling"]["rps"], 3)
+    for name, values in results.get("round_ratios", {}).items():
+        ratios[name] = sorted(values)[len(values) // 2]  # median of the per-round ratios
     results["ratios"] = ratios
     q = results["queries"]
     targets = {}
@@ -855,6 +877,9 @@ def write_reports(results: dict) -> None:
         table(results),
         "",
         "## Ratios (same run)",
+        "",
+        f"Median of {ROUNDS} interleaved rounds (ceiling, cached list, uncached list, one after another); "
+        f"per-round ratios: {results.get('round_ratios')}.",
         "",
         *[f"- {k}: **{v}**" for k, v in results["ratios"].items()],
         "",
