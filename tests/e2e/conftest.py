@@ -77,7 +77,7 @@ def live_env() -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(live_env):
+def shop_server(live_env):
     """Base URL of a migrated, seeded gunicorn server; stopped at the end of the session."""
     python = sys.executable
     for command in (
@@ -96,13 +96,13 @@ def live_server(live_env):
         cwd=ROOT, env=live_env, stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while True:
         try:
             with urllib.request.urlopen(f"{base_url}/readyz/", timeout=2) as response:
                 if response.status == 200:
                     break
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while gunicorn boots
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()

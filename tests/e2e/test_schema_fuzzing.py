@@ -26,16 +26,16 @@ def _schemathesis() -> str:
     return found
 
 
-def _token(live_server: str, email: str, password: str) -> str:
-    status, tokens = api(live_server, "POST", "/api/auth/token/", {"email": email, "password": password})
+def _token(shop_server: str, email: str, password: str) -> str:
+    status, tokens = api(shop_server, "POST", "/api/auth/token/", {"email": email, "password": password})
     assert status == 200, tokens
     return tokens["access"]
 
 
-def _fuzz(live_server: str, token: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def _fuzz(shop_server: str, token: str, tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
-            _schemathesis(), "run", f"{live_server}/api/schema/",
+            _schemathesis(), "run", f"{shop_server}/api/schema/",
             "--checks", "not_a_server_error,response_schema_conformance",
             "--header", f"Authorization: Bearer {token}",
             "--max-time", MAX_TIME,
@@ -56,14 +56,14 @@ def _report(result: subprocess.CompletedProcess) -> str:
     return (result.stdout[-6000:] + "\n" + result.stderr[-2000:]).strip()
 
 
-def test_fuzz_as_regular_user(live_server, tmp_path):
+def test_fuzz_as_regular_user(shop_server, tmp_path):
     email, password = f"fuzz-{uuid.uuid4().hex[:8]}@example.com", "Fuzz-user-password-1"
-    status, body = api(live_server, "POST", "/api/auth/register/", {"email": email, "password": password})
+    status, body = api(shop_server, "POST", "/api/auth/register/", {"email": email, "password": password})
     assert status == 201, body
-    result = _fuzz(live_server, _token(live_server, email, password), tmp_path)
+    result = _fuzz(shop_server, _token(shop_server, email, password), tmp_path)
     assert result.returncode == 0, _report(result)
 
 
-def test_fuzz_as_staff(live_server, tmp_path):
-    result = _fuzz(live_server, _token(live_server, STAFF_EMAIL, STAFF_PASSWORD), tmp_path)
+def test_fuzz_as_staff(shop_server, tmp_path):
+    result = _fuzz(shop_server, _token(shop_server, STAFF_EMAIL, STAFF_PASSWORD), tmp_path)
     assert result.returncode == 0, _report(result)
