@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, ProtectedError, RestrictedError, Value
+from django.db.models import Case, F, IntegerField, ProtectedError, RestrictedError, Value, When
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
@@ -27,6 +27,16 @@ class StockChange:
     product_id: int
     variant_id: int | None
     delta: int
+
+
+def _add_to_stock(model, deltas: dict[int, int]) -> None:
+    """`UPDATE ... SET stock = stock + CASE id WHEN .. THEN .. END WHERE id IN (..)` on locked rows."""
+    if not deltas:
+        return
+    model.objects.filter(pk__in=list(deltas)).update(
+        stock=F("stock")
+        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), output_field=IntegerField())
+    )
 
 
 @transaction.atomic
@@ -100,17 +110,17 @@ def stock_adjust_many(
     threshold = settings.LOW_STOCK_THRESHOLD
     low_stock: list[tuple[int, int | None]] = []
     movements = []
+    # One UPDATE per table whatever the number of rows, so a checkout's query count does not grow
+    # with its cart lines.
+    _add_to_stock(ProductVariant, variant_delta)
+    _add_to_stock(Product, product_delta)
     for variant_id, delta in variant_delta.items():
         variant = variants[variant_id]
-        before, after = variant.stock, variant.stock + delta
-        ProductVariant.objects.filter(pk=variant_id).update(stock=F("stock") + delta)
-        if before > threshold >= after:
+        if variant.stock > threshold >= variant.stock + delta:
             low_stock.append((variant.product_id, variant_id))
     for product_id, delta in product_delta.items():
         product = products[product_id]
-        before, after = product.stock, product.stock + delta
-        Product.objects.filter(pk=product_id).update(stock=F("stock") + delta)
-        if before > threshold >= after and not any(pid == product_id for pid, _ in low_stock):
+        if product.stock > threshold >= product.stock + delta and not any(pid == product_id for pid, _ in low_stock):
             low_stock.append((product_id, None))
 
     running: dict[tuple[int, int | None], int] = {}

@@ -282,14 +282,8 @@ def _checkout_queries(lines: int, *, coupon: bool = False) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries]
 
 
-def _stock_row_updates(queries: list[str]) -> int:
-    return sum(1 for sql in queries if sql.startswith(('UPDATE "catalog_product"', 'UPDATE "catalog_productvariant"')))
-
-
 @pytest.mark.parametrize("coupon", [False, True])
 def test_checkout_query_count_does_not_grow_with_the_cart(coupon):
     one, five = _checkout_queries(1, coupon=coupon), _checkout_queries(5, coupon=coupon)
-    # The orders side (and the cart, coupon and ledger) is constant: the only per-line statements are the
-    # catalog stock service's one `UPDATE ... SET stock = stock + delta` per locked row.
-    assert len(five) - _stock_row_updates(five) == len(one) - _stock_row_updates(one)
-    assert len(five) - len(one) <= 4
+    # Locks, stock updates (one UPDATE per table), items and ledger rows are all set-based.
+    assert len(five) == len(one)
