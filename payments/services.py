@@ -306,6 +306,20 @@ def _refund(*, payment: Payment, amount: Decimal | None, by=None, move_order: bo
     return payment
 
 
+def _lock_payment(**lookup) -> Payment | None:
+    """Lock a payment's order, then the payment itself.
+
+    orders' services lock the order before its payments (order_cancel → payment_refund_for_order);
+    taking the locks in the same order here means a webhook and a staff cancel of the same order
+    queue behind each other instead of deadlocking.
+    """
+    order_id = Payment.objects.filter(**lookup).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return None
+    list(Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
+    return Payment.objects.select_for_update().filter(**lookup).first()
+
+
 def payment_refund(*, payment_id: int, amount: Decimal | None = None, by=None) -> Payment:
     """Refund a succeeded payment in full (amount None) or in part through Stripe.
 
@@ -314,7 +328,9 @@ def payment_refund(*, payment_id: int, amount: Decimal | None = None, by=None) -
     that did not succeed, PaymentProviderError (502) when Stripe fails (nothing is changed then).
     """
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = _lock_payment(pk=payment_id)
+        if payment is None:
+            raise Payment.DoesNotExist(f"Payment {payment_id} does not exist.")
         return _refund(payment=payment, amount=amount, by=by, move_order=True)
 
 
@@ -420,7 +436,7 @@ def _flag(payment: Payment, reason: str) -> None:
 
 def _payment_for_session(session: dict) -> Payment | None:
     """The locked Payment of a session; a session we created but never recorded is adopted."""
-    payment = Payment.objects.select_for_update().filter(stripe_session_id=session["id"]).first()
+    payment = _lock_payment(stripe_session_id=session["id"])
     if payment is not None:
         return payment
     order_id = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
@@ -536,11 +552,7 @@ def _on_charge_refunded(charge: dict) -> None:
     payment_intent = charge.get("payment_intent")
     if isinstance(payment_intent, dict):
         payment_intent = payment_intent.get("id")
-    payment = (
-        Payment.objects.select_for_update().filter(stripe_payment_intent_id=payment_intent).first()
-        if payment_intent
-        else None
-    )
+    payment = _lock_payment(stripe_payment_intent_id=payment_intent) if payment_intent else None
     if payment is None:
         logger.warning("charge.refunded for unknown payment intent %s; ignored.", payment_intent)
         return
