@@ -69,9 +69,11 @@ class OrderItem(models.Model):
     """What was bought, as it was: later catalog edits never change these rows."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey("catalog.Product", null=True, on_delete=models.SET_NULL, related_name="+")
+    # PROTECT: a product or variant that was sold is deactivated, never deleted (catalog answers 409),
+    # so cancels and refunds always restock the row that was sold and reviews can verify purchases.
+    product = models.ForeignKey("catalog.Product", null=True, on_delete=models.PROTECT, related_name="+")
     variant = models.ForeignKey(
-        "catalog.ProductVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=255)
