@@ -4,10 +4,10 @@ With no variables set this is the embedded default used by `make run`: SQLite, a
 in-process cache, eager Celery and the console email backend.
 """
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-import os
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
