@@ -26,6 +26,12 @@ def bearer_client():
     return make
 
 
+@pytest.fixture(autouse=True)
+def _generous_auth_rate(auth_rate):
+    """Only the throttling tests (which set a low rate) should ever see a 429."""
+    auth_rate("10000/minute")
+
+
 @pytest.fixture
 def auth_rate(settings):
     """Set the `auth` throttle rate for one test (DRF reloads its settings on the change)."""
