@@ -18,7 +18,7 @@ identical query parameters (varying `page` or `ordering` instead would change th
 Knobs (environment): BENCH_DURATION (s per wrk scenario, 10), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3: interleaved
 rounds of ceiling / cached list / uncached list), BENCH_WORKERS (4), BENCH_THREADS (gunicorn threads per worker, 4),
 BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS (100000; 0 skips the search phase), BENCH_BUYERS (200),
-BENCH_HOT_STOCK (BUYERS/2), BENCH_DATABASE (shop_bench),
+BENCH_HOT_STOCK (BUYERS/2), BENCH_DATABASE (shop_bench), BENCH_OUTPUT (benchmarks/: where the results go),
 BENCH_MAX_SECONDS (2400: hard bound on the whole run), DATABASE_URL, REDIS_URL.
 """
 
@@ -48,6 +48,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "benchmarks"
+OUTPUT_DIR = Path(os.environ.get("BENCH_OUTPUT") or BENCH_DIR)  # where results.json / results.md go
 sys.path.insert(0, str(ROOT))
 
 
@@ -868,7 +869,8 @@ def compute_summary(results: dict) -> None:
 
 
 def write_reports(results: dict) -> None:
-    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUTPUT_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     q = results["queries"]
     md = [
         "# Benchmark results",
@@ -922,7 +924,7 @@ def write_reports(results: dict) -> None:
         "```",
         "",
     ]
-    (BENCH_DIR / "results.md").write_text("\n".join(md))
+    (OUTPUT_DIR / "results.md").write_text("\n".join(md))
 
 
 # --- main ----------------------------------------------------------------------------------------------------
@@ -993,7 +995,8 @@ def main() -> int:
             for i in range(0, len(keys), 1000):
                 redis.delete(*keys[i:i + 1000])
             if env["CELERY_BROKER_URL"] == env["REDIS_URL"]:
-                redis.delete("celery")  # tasks queued by the benchmark, never consumed
+                # Tasks queued by the benchmark (never consumed) and kombu's bindings for that queue.
+                redis.delete("celery", "_kombu.binding.celery", "_kombu.binding_permanent.celery")
         except Exception as error:  # noqa: BLE001 - cleanup is best effort
             log(f"redis cleanup failed: {error!r}")
     if failed is not None and not results["scenarios"]:
@@ -1010,7 +1013,7 @@ def main() -> int:
         print(f"{key}: {value}")
     for key, value in results["targets"].items():
         print(f"{key}: {'met' if value['met'] else 'MISSED'} ({value['value']})")
-    print(f"\nwrote {BENCH_DIR / 'results.json'} and {BENCH_DIR / 'results.md'}")
+    print(f"\nwrote {OUTPUT_DIR / 'results.json'} and {OUTPUT_DIR / 'results.md'}")
     return 1 if failed is not None else 0
 
 
