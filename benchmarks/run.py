@@ -33,6 +33,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -999,6 +1000,8 @@ def main() -> int:
                 redis.delete("celery", "_kombu.binding.celery", "_kombu.binding_permanent.celery")
         except Exception as error:  # noqa: BLE001 - cleanup is best effort
             log(f"redis cleanup failed: {error!r}")
+    if failed is None:
+        shutil.rmtree(tmp, ignore_errors=True)  # kept after a failure: gunicorn.log says why
     if failed is not None and not results["scenarios"]:
         return 1
     results["machine"] = machine_info()
