@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -10,7 +11,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.cache import catalog_version, response_cache_key
+from catalog.cache import cached_response_get, response_cache_key
 from catalog.filters import CategoryFilter, ProductFilter
 from catalog.models import Category, Product, ProductVariant
 from catalog.serializers import (
@@ -48,7 +49,7 @@ class CachedReadMixin:
 
     cache_query_params: tuple[str, ...] = ("page", "page_size")
 
-    def _cache_key(self, request) -> str:
+    def _cache_parts(self, request) -> tuple[str, str]:
         params = sorted(
             (name, value)
             for name, values in request.query_params.lists()
@@ -56,21 +57,32 @@ class CachedReadMixin:
             for value in values
         )
         kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
+        # The host is part of the key because paginated bodies carry absolute next/previous links.
         view = f"{self.basename}:{self.action}:{kwargs}:{request.get_host()}"
-        return response_cache_key(view=view, query=urlencode(params), version=catalog_version())
+        return view, urlencode(params)
 
     def _cached(self, request, compute):
         if _is_staff(request):
             response = compute()
             response[CACHE_HEADER] = "BYPASS"
             return response
-        key = self._cache_key(request)
-        data = cache.get(key)
-        if data is not None:
-            return Response(data, headers={CACHE_HEADER: "HIT"})
+        if request.accepted_renderer.format != "json":  # the browsable API (DEBUG) is never cached
+            return compute()
+        view, query = self._cache_parts(request)
+        # The version is read before the database, so a page computed during a write is stored under a
+        # version that the write's commit makes obsolete.
+        body, version = cached_response_get(view=view, query=query)
+        if body is not None:
+            # The stored bytes are the rendered JSON: a hit neither unpickles a structure nor renders it.
+            return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT"})
         response = compute()
         if response.status_code == status.HTTP_200_OK:
-            cache.set(key, response.data)
+            key = response_cache_key(view=view, query=query, version=version)
+
+            def store(rendered) -> None:  # a post-render callback that returned a value would replace the response
+                cache.set(key, rendered.content)
+
+            response.add_post_render_callback(store)
         response[CACHE_HEADER] = "MISS"
         return response
 

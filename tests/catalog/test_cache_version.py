@@ -1,0 +1,79 @@
+"""The catalog version: one bump per transaction, never lost to a savepoint, and hits that are the miss's bytes."""
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from catalog.cache import VERSION_KEY, catalog_version
+from catalog.services import StockChange, stock_adjust_many
+from tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_transaction_with_many_catalog_writes_bumps_the_version_once():
+    products = [ProductFactory(stock=10) for _ in range(5)]
+    before = catalog_version()
+
+    with transaction.atomic():
+        stock_adjust_many(
+            changes=[StockChange(product_id=p.pk, variant_id=None, delta=-1) for p in products], reason="order"
+        )
+        products[0].name = "Renamed"
+        products[0].save()
+
+    assert catalog_version() == before + 1
+
+
+def test_a_rolled_back_savepoint_does_not_swallow_the_bump_of_what_committed():
+    first, second = ProductFactory(stock=10), ProductFactory(stock=10)
+    before = catalog_version()
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                stock_adjust_many(changes=[StockChange(first.pk, None, -1)], reason="order")
+                raise RuntimeError("undo the inner block")
+        except RuntimeError:
+            pass
+        stock_adjust_many(changes=[StockChange(second.pk, None, -1)], reason="order")
+
+    assert catalog_version() == before + 1
+
+
+def test_a_rolled_back_transaction_does_not_bump():
+    product = ProductFactory(stock=10)
+    before = catalog_version()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        stock_adjust_many(changes=[StockChange(product.pk, None, -1)], reason="order")
+        raise RuntimeError("roll back")
+
+    assert catalog_version() == before
+
+
+def test_a_hit_serves_the_bytes_of_the_miss(api_client):
+    ProductFactory(slug="cached-bytes")
+    miss = api_client.get("/api/catalog/products/?page_size=5")
+    hit = api_client.get("/api/catalog/products/?page_size=5")
+
+    assert (miss["X-Cache"], hit["X-Cache"]) == ("MISS", "HIT")
+    assert hit.content == miss.content
+    assert hit["Content-Type"] == "application/json"
+    assert hit.json()["results"][0]["slug"] == "cached-bytes"
+
+
+def test_a_bump_by_another_process_is_seen_at_once(api_client):
+    # given a page cached at the version this process saw last
+    product = ProductFactory(slug="elsewhere", stock=10)
+    api_client.get("/api/catalog/products/elsewhere/")
+    assert api_client.get("/api/catalog/products/elsewhere/")["X-Cache"] == "HIT"
+
+    # when another process changes the row and bumps the version in Redis
+    type(product).objects.filter(pk=product.pk).update(stock=4)
+    cache.incr(VERSION_KEY)
+
+    # then the next read misses and shows it
+    response = api_client.get("/api/catalog/products/elsewhere/")
+    assert response["X-Cache"] == "MISS"
+    assert response.json()["stock"] == 4
