@@ -6,6 +6,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductVariant
+from config.limits import INTEGER_MAX
 
 # --- Output -----------------------------------------------------------------------------------
 
@@ -111,7 +112,9 @@ class ProductInputSerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.CharField(max_length=3, required=False)
-    stock = serializers.IntegerField(min_value=0, required=False, help_text="Set through the stock ledger.")
+    stock = serializers.IntegerField(
+        min_value=0, max_value=INTEGER_MAX, required=False, help_text="Set through the stock ledger."
+    )
     is_active = serializers.BooleanField(required=False)
 
     def validate_currency(self, value: str) -> str:
@@ -130,5 +133,7 @@ class VariantInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Null: the product's price.",
     )
-    stock = serializers.IntegerField(min_value=0, required=False, help_text="Set through the stock ledger.")
+    stock = serializers.IntegerField(
+        min_value=0, max_value=INTEGER_MAX, required=False, help_text="Set through the stock ledger."
+    )
     is_active = serializers.BooleanField(required=False)

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from catalog.cache import invalidate_catalog
 from catalog.exceptions import CatalogConflict, InsufficientStock, InvalidCatalogInput, InvalidStockChange
 from catalog.models import Category, Product, ProductVariant, StockMovement
+from config.limits import INTEGER_MAX
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,11 @@ def stock_adjust_many(
                 f"Only {variant.stock} of '{product.name} – {variant.name}' left in stock.",
                 extra={"available": variant.stock, "product": product.pk, "variant": variant.pk},
             )
+    too_high = [variants[pk] for pk, d in variant_delta.items() if variants[pk].stock + d > INTEGER_MAX] + [
+        products[pk] for pk, d in product_delta.items() if products[pk].stock + d > INTEGER_MAX
+    ]
+    if too_high:  # the column is a PostgreSQL integer: refuse clearly instead of overflowing
+        raise InvalidStockChange(f"Stock cannot exceed {INTEGER_MAX}.", field="stock")
     for product_id, delta in product_delta.items():
         product = products[product_id]
         if product.stock + delta < 0:

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from catalog.models import Category, Product
+from config.limits import INTEGER_MAX
 from coupons.models import Coupon
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -44,9 +45,11 @@ class CouponInputSerializer(serializers.Serializer):
     min_subtotal = serializers.DecimalField(min_value=0, required=False, **MONEY)
     valid_from = serializers.DateTimeField(required=False, help_text="Defaults to now.")
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
-    max_uses = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="Empty: unlimited.")
+    max_uses = serializers.IntegerField(
+        min_value=1, max_value=INTEGER_MAX, required=False, allow_null=True, help_text="Empty: unlimited."
+    )
     max_uses_per_user = serializers.IntegerField(
-        min_value=1, required=False, allow_null=True, help_text="Empty: unlimited."
+        min_value=1, max_value=INTEGER_MAX, required=False, allow_null=True, help_text="Empty: unlimited."
     )
     is_active = serializers.BooleanField(required=False)
     categories = serializers.PrimaryKeyRelatedField(

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.models import Category, Product, StockMovement
+from catalog.models import Category, Product, ProductVariant, StockMovement
 from tests.factories import CategoryFactory, ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -284,6 +284,19 @@ def test_staff_creates_a_variant_and_the_product_stock_follows(staff_client):
     assert response.json()["price"] == "10.00" and response.json()["attributes"] == {"color": "red", "size": "M"}
     product.refresh_from_db()
     assert product.stock == 4
+
+
+@pytest.mark.parametrize("stock", [2**31, 2_275_581_154_970_610])
+def test_stock_beyond_the_database_integer_is_400_not_500(staff_client, stock):
+    # found by schemathesis: the value used to reach PostgreSQL and overflow its integer column
+    ProductFactory(slug="p", stock=0)
+
+    variant = staff_client.post(f"{PRODUCTS}p/variants/", {"sku": "BIG", "name": "Big", "stock": stock}, format="json")
+    product = staff_client.patch(f"{PRODUCTS}p/", {"stock": stock}, format="json")
+
+    assert variant.status_code == 400 and "stock" in variant.json()
+    assert product.status_code == 400 and "stock" in product.json()
+    assert not ProductVariant.objects.filter(sku="BIG").exists()
 
 
 def test_variant_detail_update_and_delete(staff_client, api_client):

@@ -185,3 +185,18 @@ def test_concurrent_decrements_never_oversell_and_the_ledger_adds_up():
         assert sum(StockMovement.objects.filter(product=p).values_list("delta", flat=True)) == p.stock
     assert StockMovement.objects.filter(reference="race").count() == 9
     assert ProductVariant.objects.filter(stock__lt=0).count() == 0
+
+
+def test_stock_above_the_integer_column_is_refused_clearly():
+    from catalog.exceptions import InvalidStockChange
+    from catalog.services import stock_adjust
+    from config.limits import INTEGER_MAX
+
+    product = ProductFactory(stock=10)
+
+    with pytest.raises(InvalidStockChange) as exc:
+        stock_adjust(product_id=product.pk, delta=INTEGER_MAX, reason="restock")
+
+    assert exc.value.status_code == 400 and str(INTEGER_MAX) in exc.value.message
+    product.refresh_from_db()
+    assert product.stock == 10

@@ -177,6 +177,8 @@ def test_valid_until_before_valid_from_is_400(staff_client):
         {"code": "X", "discount_type": "fixed", "value": "0"},
         {"code": "X", "discount_type": "fixed", "value": "1", "categories": [987654]},
         {"code": "X", "discount_type": "fixed", "value": "1", "max_uses": 0},
+        {"code": "X", "discount_type": "fixed", "value": "1", "max_uses": 2_275_581_154_970_610},
+        {"code": "X", "discount_type": "fixed", "value": "1", "max_uses_per_user": 2**31},
     ],
 )
 def test_bad_coupon_input_is_400(staff_client, payload):
