@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -52,7 +53,7 @@ class CachedReadMixin:
     def _cache_parts(self, request) -> tuple[str, str]:
         params = sorted(
             (name, value)
-            for name, values in request.query_params.lists()
+            for name, values in request.GET.lists()
             if name in self.cache_query_params
             for value in values
         )
@@ -60,6 +61,35 @@ class CachedReadMixin:
         # The host is part of the key because paginated bodies carry absolute next/previous links.
         view = f"{self.basename}:{self.action}:{kwargs}:{request.get_host()}"
         return view, urlencode(params)
+
+    @staticmethod
+    def _hit(body: bytes) -> HttpResponse:
+        # The stored bytes are the rendered JSON: a hit neither unpickles a structure nor renders it.
+        return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT"})
+
+    def dispatch(self, request, *args, **kwargs):
+        """Answer an anonymous cache hit before DRF's request cycle (authentication, negotiation, rendering).
+
+        Only a GET with no credentials at all (no Authorization header, no session cookie) asking for JSON
+        takes this path; anything else, and every miss, goes through DRF as usual.
+        """
+        action = getattr(self, "action_map", {}).get("get")
+        if (
+            request.method == "GET"
+            and action in ("list", "retrieve")
+            and "HTTP_AUTHORIZATION" not in request.META
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "text/html" not in request.META.get("HTTP_ACCEPT", "")
+            and "format" not in request.GET
+            # DRF's test client authenticates without credentials on the request (force_authenticate).
+            and getattr(request, "_force_auth_user", None) is None
+        ):
+            self.action, self.kwargs = action, kwargs
+            view, query = self._cache_parts(request)
+            body, _ = cached_response_get(view=view, query=query)
+            if body is not None:
+                return self._hit(body)
+        return super().dispatch(request, *args, **kwargs)
 
     def _cached(self, request, compute):
         if _is_staff(request):
@@ -73,8 +103,7 @@ class CachedReadMixin:
         # version that the write's commit makes obsolete.
         body, version = cached_response_get(view=view, query=query)
         if body is not None:
-            # The stored bytes are the rendered JSON: a hit neither unpickles a structure nor renders it.
-            return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT"})
+            return self._hit(body)
         response = compute()
         if response.status_code == status.HTTP_200_OK:
             key = response_cache_key(view=view, query=query, version=version)

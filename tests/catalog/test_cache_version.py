@@ -77,3 +77,32 @@ def test_a_bump_by_another_process_is_seen_at_once(api_client):
     response = api_client.get("/api/catalog/products/elsewhere/")
     assert response["X-Cache"] == "MISS"
     assert response.json()["stock"] == 4
+
+
+def test_anonymous_and_customer_hits_share_the_page_and_staff_bypass_it(api_client, user_client, staff_client):
+    ProductFactory(slug="shared-page", stock=3)
+    url = "/api/catalog/products/shared-page/"
+
+    first = api_client.get(url)  # anonymous miss, stored
+    customer = user_client.get(url)  # authenticated non-staff: the same public page
+    staff = staff_client.get(url)
+
+    assert (first["X-Cache"], customer["X-Cache"], staff["X-Cache"]) == ("MISS", "HIT", "BYPASS")
+    assert customer.content == first.content
+    assert api_client.get(url, HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 401
+
+
+def test_staff_with_a_real_token_or_session_bypass_the_anonymous_fast_path(api_client, client, staff_user):
+    from tests.factories import DEFAULT_PASSWORD
+
+    ProductFactory(slug="staff-view", stock=3)
+    url = "/api/catalog/products/staff-view/"
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    assert api_client.get(url)["X-Cache"] == "HIT"
+
+    token = api_client.post("/api/auth/token/", {"email": staff_user.email, "password": DEFAULT_PASSWORD}).json()
+    with_token = api_client.get(url, HTTP_AUTHORIZATION=f"Bearer {token['access']}")
+    client.force_login(staff_user)  # the admin's session cookie
+    with_session = client.get(url)
+
+    assert (with_token["X-Cache"], with_session["X-Cache"]) == ("BYPASS", "BYPASS")
