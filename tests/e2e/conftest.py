@@ -52,7 +52,17 @@ def _recreate_database(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_env() -> dict:
+def fake_stripe_server():
+    """Stripe is the one service we cannot reach: the live server talks to the local fake over HTTP."""
+    from tests.payments.fake_stripe import FakeStripe
+
+    server = FakeStripe().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_env(fake_stripe_server) -> dict:
     database_url = _recreate_database(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop"))
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
     env = {
@@ -70,6 +80,9 @@ def live_env() -> dict:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         AUTH_THROTTLE_RATE="10000/minute",
         LOW_STOCK_THRESHOLD="5",
+        STRIPE_SECRET_KEY="sk_test_e2e_0123456789",
+        STRIPE_WEBHOOK_SECRET="whsec_e2e_0123456789abcdef",
+        STRIPE_API_BASE=fake_stripe_server.url,
         DJANGO_SUPERUSER_EMAIL=STAFF_EMAIL,
         DJANGO_SUPERUSER_PASSWORD=STAFF_PASSWORD,
     )
