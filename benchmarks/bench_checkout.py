@@ -33,6 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import ensure_database  # noqa: E402
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -51,15 +53,6 @@ SERVER_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/
 def database_url(name: str) -> str:
     parts = urlsplit(SERVER_URL)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
 
 
 def setup_django() -> None:
@@ -169,7 +162,7 @@ def query_count(products, buyer, lines: int) -> int:
 
 
 def main() -> None:
-    ensure_database()
+    ensure_database(database_url(DATABASE))
     setup_django()
     from django.db import connection
 

@@ -22,10 +22,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import ensure_database, percentile  # noqa: E402
 
 DATABASE_URL = os.environ.get("WEBHOOK_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_bench_webhook")
 BROKER_URL = os.environ.get("WEBHOOK_BENCH_BROKER_URL", "memory://")
@@ -37,23 +38,6 @@ TYPES = [
     "charge.refunded",
     "customer.created",
 ]
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def signed(event_id: str, event_type: str) -> tuple[str, str]:

@@ -52,6 +52,8 @@ BENCH_DIR = ROOT / "benchmarks"
 OUTPUT_DIR = Path(os.environ.get("BENCH_OUTPUT") or BENCH_DIR)  # where results.json / results.md go
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import percentile  # noqa: E402
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -237,14 +239,6 @@ def http_request(port, method, path, body=None, headers=None, timeout=30):
 
 def http_get(port, path, headers=None):
     return http_request(port, "GET", path, headers=headers, timeout=10)
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[k]
 
 
 def sequential_sample(port, requests, *, bust_base: int | None = None, n: int = SAMPLES) -> dict:
