@@ -70,10 +70,17 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
 
 class OrderStatusChangeSerializer(serializers.ModelSerializer):
+    from_status = serializers.SerializerMethodField(help_text="The status before; null for the order's creation.")
+
     class Meta:
         model = OrderStatusChange
         fields = ["from_status", "to_status", "note", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=Order.Status.choices, allow_null=True))
+    def get_from_status(self, change: OrderStatusChange) -> str | None:
+        # Stored blank for the first row; the API says null, which the documented enum allows.
+        return change.from_status or None
 
 
 class OrderSerializer(serializers.ModelSerializer):

@@ -53,7 +53,7 @@ def test_checkout_answers_201_with_the_order(user, user_client, django_capture_o
     assert body["shipping_address"]["city"] == "Berlin" and body["billing_address"] == body["shipping_address"]
     assert body["shipment"] is None
     assert body["payment_status"] == "unpaid"
-    assert [(h["from_status"], h["to_status"]) for h in body["status_history"]] == [("", "pending")]
+    assert [(h["from_status"], h["to_status"]) for h in body["status_history"]] == [(None, "pending")]
     assert Product.objects.get(pk=product.pk).stock == 1
     assert user_client.get("/api/cart/").json()["items"] == []
     assert len(mail.outbox) == 1
