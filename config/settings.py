@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,12 +44,10 @@ def env_list(name: str, default: str) -> list[str]:
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"  # noqa: S105
 
 DEBUG = env_bool("DEBUG", False)
+# Refused by every serving process (config.startup.refuse_development_secret_key, called from wsgi.py,
+# asgi.py and the Celery worker and beat) when DEBUG is false; offline commands such as
+# `makemigrations --check` or `spectacular` still run without a real key.
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is the development key but DEBUG is false. "
-        "Set SECRET_KEY to a long random value (or DEBUG=true for local development)."
-    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")

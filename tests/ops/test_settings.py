@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRINT_SETTINGS = (
@@ -24,25 +26,61 @@ CONFIG_VARS = [
 ]
 
 
-def run_settings(**env: str) -> subprocess.CompletedProcess:
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )
 
 
-def test_debug_false_with_the_development_key_refuses_to_start():
-    result = run_settings(DEBUG="false")
-    assert result.returncode != 0
-    assert "SECRET_KEY is the development key but DEBUG is false" in result.stderr
+def run_settings(**env: str) -> subprocess.CompletedProcess:
+    return run_python(PRINT_SETTINGS, **env)
 
 
-def test_unset_debug_means_false_and_needs_a_real_key():
-    result = run_settings()
+REFUSAL = "SECRET_KEY is the development key but DEBUG is false"
+
+
+@pytest.mark.parametrize("entry_point", ["import config.wsgi", "import config.asgi"])
+def test_debug_false_with_the_development_key_refuses_to_serve(entry_point):
+    result = run_python(entry_point, DEBUG="false")
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert REFUSAL in result.stderr
+
+
+def test_unset_debug_means_false_and_the_web_process_needs_a_real_key():
+    result = run_python("import config.wsgi")
+    assert result.returncode != 0
+    assert REFUSAL in result.stderr
+
+
+@pytest.mark.parametrize("signal", ["worker_init", "beat_init"])
+def test_celery_worker_and_beat_refuse_the_development_key(signal):
+    code = f"import django; django.setup(); import config.celery; from celery.signals import {signal}; "
+    code += f"{signal}.send(None)"
+    result = run_python(code, DEBUG="false")
+    assert result.returncode != 0
+    assert REFUSAL in result.stderr
+
+
+def test_a_real_key_serves_with_debug_false():
+    result = run_python("import config.wsgi", SECRET_KEY="a-real-secret-key-for-this-test-0123456789")
+    assert result.returncode == 0, result.stderr
+
+
+def test_offline_commands_run_without_a_real_key():
+    # what CI and the pre-stop hook run: migrations in step with models, a clean schema
+    commands = (
+        ["makemigrations", "--check", "--dry-run"],
+        ["spectacular", "--validate", "--fail-on-warn", "--file", os.devnull],
+    )
+    for command in commands:
+        clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
 
 
 def test_embedded_default_needs_no_services():
