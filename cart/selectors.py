@@ -14,8 +14,8 @@ from cart.services import (
     cart_items_for_read,
     cart_totals,
 )
+from common.money import quantize_money
 from coupons.models import Coupon
-from coupons.money import quantize_money
 
 
 @dataclass(frozen=True)

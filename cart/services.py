@@ -1,7 +1,7 @@
 """Cart writes and the one place cart totals are computed.
 
 A line's `unit_price` is the price when it was added: it is what checkout charges. Totals are Decimal,
-rounded half-up to cents through `coupons.money.quantize_money` only.
+rounded half-up to cents through `common.money.quantize_money` only.
 """
 
 from collections.abc import Iterable, Sequence
@@ -13,8 +13,8 @@ from django.db import transaction
 from cart.exceptions import CartItemNotFound, InvalidCartInput, NotEnoughStock
 from cart.models import Cart, CartItem
 from catalog.models import Product, ProductVariant
+from common.money import ZERO, quantize_money
 from coupons.models import Coupon
-from coupons.money import ZERO, quantize_money
 from coupons.services import PricedLine, coupon_evaluate_loaded, coupon_get_by_code
 
 MAX_QUANTITY_PER_LINE = 100

@@ -1,7 +1,7 @@
 """Coupon rules: evaluation (cart, validate endpoint), redemption at checkout, release on cancel, staff writes.
 
 Usage is counted from `CouponRedemption` rows that are not released, never from a counter.
-Money is rounded only through `coupons.money.quantize_money`.
+Money is rounded only through `common.money.quantize_money`.
 """
 
 from collections.abc import Sequence
@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
 
+from common.money import ZERO, quantize_money
 from coupons.exceptions import CouponInUse, CouponNotApplicable, InvalidCouponInput
 from coupons.models import Coupon, CouponRedemption
-from coupons.money import ZERO, quantize_money
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.services import StockChange, stock_adjust_many
+from common.money import quantize_money
 from orders import state
 from orders.exceptions import (
     EmptyCart,
@@ -28,15 +29,14 @@ from orders.models import Order, OrderItem, OrderNumber, OrderStatusChange, Ship
 from users.models import Address
 
 S = Order.Status
-CENT = Decimal("0.01")
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(CENT)
-
 
 def order_number_format(*, sequence: int, year: int) -> str:
     return f"ORD-{year}-{sequence:06d}"
+
+
+def order_number_next(*, year: int | None = None) -> str:
+    """The next order number, `ORD-2026-000042`: the one formatter, fed by an insert-only sequence."""
+    return order_number_format(sequence=OrderNumber.objects.create().pk, year=year or timezone.now().year)
 
 
 def shipping_fee_for(*, subtotal: Decimal) -> Decimal:
@@ -44,7 +44,7 @@ def shipping_fee_for(*, subtotal: Decimal) -> Decimal:
     free_from = settings.FREE_SHIPPING_MIN_SUBTOTAL
     if free_from is not None and subtotal >= free_from:
         return Decimal("0.00")
-    return _money(settings.SHIPPING_FEE)
+    return quantize_money(settings.SHIPPING_FEE)
 
 
 def _addresses_for(*, user, shipping_address_id: int, billing_address_id: int | None) -> tuple[Address, Address]:
@@ -139,7 +139,7 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
     _check_available(items)
 
     now = timezone.now()
-    number = order_number_format(sequence=OrderNumber.objects.create().pk, year=now.year)
+    number = order_number_next(year=now.year)
     stock_adjust_many(
         changes=[StockChange(product_id=i.product_id, variant_id=i.variant_id, delta=-i.quantity) for i in items],
         reason="order",
@@ -148,7 +148,7 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
     )
 
     lines = cart_lines(items=items)
-    subtotal = _money(sum((line.line_total for line in lines), Decimal("0")))
+    subtotal = quantize_money(sum((line.line_total for line in lines), Decimal("0")))
     shipping = shipping_fee_for(subtotal=subtotal)
     coupon = cart.coupon if cart.coupon_id else None
     order = Order.objects.create(
@@ -176,9 +176,9 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
                 variant_id=item.variant_id,
                 sku=sku,
                 name=name,
-                unit_price=_money(line.unit_price),
+                unit_price=quantize_money(line.unit_price),
                 quantity=line.quantity,
-                line_total=_money(line.line_total),
+                line_total=quantize_money(line.line_total),
             )
         )
     OrderItem.objects.bulk_create(order_items)
@@ -186,7 +186,7 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
     if coupon is not None:
         # Raises CouponNotApplicable (409) when the coupon no longer applies: everything rolls back.
         redemption = coupon_redeem(code=coupon.code, user=user, order=order, lines=lines)
-        discount = min(_money(redemption.amount), subtotal)
+        discount = min(quantize_money(redemption.amount), subtotal)
         if discount:
             order.discount, order.total = discount, subtotal - discount + shipping
             Order.objects.filter(pk=order.pk).update(discount=order.discount, total=order.total)

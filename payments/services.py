@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.money import from_minor, to_minor
 from config.exceptions import InvalidInput
 from orders.models import Order
 from payments.exceptions import (
@@ -26,7 +27,7 @@ from payments.exceptions import (
     PaymentsNotConfigured,
 )
 from payments.models import Payment, WebhookEvent
-from payments.stripe_api import from_minor, provider_error, stripe_client, to_minor
+from payments.stripe_api import provider_error, stripe_client
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,9 @@
-"""The one place the Stripe client is configured, plus money conversion at the Stripe boundary.
+"""The one place the Stripe client is configured. Money crosses into minor units through `common.money`.
 
 Settings are read on every call (so `override_settings` in tests and a changed environment take
 effect); the client for a given key and API base is built once and reused.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import stripe
@@ -12,10 +11,6 @@ from django.conf import settings
 
 from payments.exceptions import PaymentProviderError, PaymentsNotConfigured
 
-# Stripe amounts are integers in the currency's smallest unit; these currencies have none below 1.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
-)
 # Idempotent requests are safe to retry on connection errors and 5xx answers.
 MAX_NETWORK_RETRIES = 2
 
@@ -42,14 +37,3 @@ def provider_error(exc: stripe.StripeError) -> PaymentProviderError:
     detail = getattr(exc, "user_message", None) or "the request failed"
     return PaymentProviderError(f"The payment provider (Stripe) could not process the request: {detail}")
 
-
-def to_minor(amount: Decimal, currency: str) -> int:
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        return int(amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
-
-def from_minor(value: int, currency: str) -> Decimal:
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        return Decimal(value).quantize(Decimal("0.01"))
-    return (Decimal(value) / 100).quantize(Decimal("0.01"))

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.money import quantize_money
 from coupons.exceptions import CouponInUse, CouponNotApplicable, InvalidCouponInput
 from coupons.models import Coupon, CouponRedemption
-from coupons.money import quantize_money
 from coupons.services import (
     PricedLine,
     coupon_create,
