@@ -1,11 +1,16 @@
 """factory_boy factories shared by every app's tests."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from catalog.models import Category, Product, ProductVariant
+from catalog.services import category_create, product_create, variant_create
+from orders.models import Order, OrderItem, OrderStatusChange
+from orders.services import order_number_next
 from users.models import Address
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -53,8 +58,6 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from catalog.services import category_create
-
         return category_create(**kwargs)
 
 
@@ -81,8 +84,6 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from catalog.services import product_create
-
         extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in cls._service_fields}
         product = product_create(**kwargs)
         if extra:
@@ -107,6 +108,76 @@ class VariantFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        from catalog.services import variant_create
-
         return variant_create(**kwargs)
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    """One line of an order: a snapshot of its product (or variant) at `unit_price` x `quantity`."""
+
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory("tests.factories.OrderFactory", lines=())
+    product = factory.SubFactory(ProductFactory)
+    variant = None
+    sku = factory.LazyAttribute(lambda o: o.variant.sku if o.variant else o.product.sku)
+    name = factory.LazyAttribute(lambda o: o.product.name)
+    unit_price = Decimal("10.00")
+    quantity = 1
+    line_total = factory.LazyAttribute(lambda o: o.unit_price * o.quantity)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order row as checkout leaves it, built directly (no cart, no stock taken, no coupon): for status,
+    payment, review and coupon tests. Checkout itself is tested through orders.services.order_place.
+
+    Its number comes from orders.services.order_number_next. It has one item per `lines` entry
+    `(unit_price, quantity)`, named "Item 0", "Item 1", … and of `product` / `variant` when given (else each of
+    a new product), amounts that add up, and its first status-history row. `paid=True` is status paid.
+    """
+
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True
+
+    class Params:
+        lines = ((Decimal("12.50"), 2), (Decimal("5.00"), 1))
+        product = None
+        variant = None
+        deadline_in = timedelta(minutes=30)
+        paid = factory.Trait(status=Order.Status.PAID)
+
+    number = factory.LazyFunction(order_number_next)
+    user = factory.SubFactory(UserFactory)
+    status = Order.Status.PENDING
+    subtotal = factory.LazyAttribute(lambda o: sum((price * qty for price, qty in o.lines), Decimal("0.00")))
+    discount = Decimal("0.00")
+    shipping = Decimal("0.00")
+    total = factory.LazyAttribute(lambda o: o.subtotal - o.discount + o.shipping)
+    shipping_address = factory.LazyFunction(
+        lambda: {"full_name": "Ada Lovelace", "line1": "1 Main St", "line2": "", "city": "London", "region": "",
+                 "postal_code": "N1", "country": "GB", "phone": ""}
+    )
+    billing_address = factory.SelfAttribute("shipping_address")
+    payment_deadline = factory.LazyAttribute(lambda o: timezone.now() + o.deadline_in)
+    paid_at = factory.LazyAttribute(
+        lambda o: None if o.status in (Order.Status.PENDING, Order.Status.CANCELLED) else timezone.now()
+    )
+
+    @factory.post_generation
+    def items(obj, create, extracted, lines=(), product=None, variant=None):
+        if not create:
+            return
+        for index, (unit_price, quantity) in enumerate(lines):
+            OrderItemFactory(order=obj, product=product or ProductFactory(stock=10), variant=variant,
+                             name=f"Item {index}", unit_price=unit_price, quantity=quantity)
+
+    @factory.post_generation
+    def history(obj, create, extracted, **kwargs):
+        if create:
+            OrderStatusChange.objects.create(order=obj, from_status="", to_status=obj.status)
+
+    # The post-generation hook reads the Params through these (a hook sees only its own arguments).
+    items__lines = factory.SelfAttribute("..lines")
+    items__product = factory.SelfAttribute("..product")
+    items__variant = factory.SelfAttribute("..variant")

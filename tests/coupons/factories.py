@@ -1,6 +1,5 @@
-"""Coupon factories, and a bare Order maker for redemptions (orders' own services are not needed here)."""
+"""Coupon and redemption factories (the redeeming order is a tests.factories.OrderFactory row)."""
 
-import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,10 +7,7 @@ import factory
 from django.utils import timezone
 
 from coupons.models import Coupon, CouponRedemption
-from orders.models import Order
-from tests.factories import UserFactory
-
-_order_numbers = itertools.count(1)
+from tests.factories import OrderFactory, UserFactory
 
 
 class CouponFactory(factory.django.DjangoModelFactory):
@@ -35,26 +31,11 @@ class CouponFactory(factory.django.DjangoModelFactory):
             obj.products.set(extracted)
 
 
-def make_order(*, user, subtotal: Decimal = Decimal("100.00"), discount: Decimal = Decimal("0.00")) -> Order:
-    """An Order row as checkout would leave it (total = subtotal - discount + shipping)."""
-    return Order.objects.create(
-        number=f"TEST-CPN-{next(_order_numbers):06d}-{user.pk}",
-        user=user,
-        subtotal=subtotal,
-        discount=discount,
-        shipping=Decimal("0.00"),
-        total=subtotal - discount,
-        shipping_address={},
-        billing_address={},
-        payment_deadline=timezone.now() + timedelta(minutes=30),
-    )
-
-
 class RedemptionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CouponRedemption
 
     coupon = factory.SubFactory(CouponFactory)
     user = factory.SubFactory(UserFactory)
-    order = factory.LazyAttribute(lambda o: make_order(user=o.user))
+    order = factory.SubFactory(OrderFactory, user=factory.SelfAttribute("..user"))
     amount = Decimal("5.00")

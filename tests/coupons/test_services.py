@@ -18,8 +18,8 @@ from coupons.services import (
     coupon_release,
     coupon_update,
 )
-from tests.coupons.factories import CouponFactory, RedemptionFactory, make_order
-from tests.factories import CategoryFactory, ProductFactory, UserFactory
+from tests.coupons.factories import CouponFactory, RedemptionFactory
+from tests.factories import CategoryFactory, OrderFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +229,7 @@ def test_scoped_coupon_with_nothing_in_scope(user):
 
 def test_redeem_records_the_discount(user):
     coupon = CouponFactory(code="TEN", value=Decimal("10"))
-    order = make_order(user=user)
+    order = OrderFactory(user=user)
     with transaction.atomic():
         redemption = coupon_redeem(code="ten", user=user, order=order, lines=[line("45.55")])
     assert redemption.coupon == coupon and redemption.order == order and redemption.user == user
@@ -240,9 +240,9 @@ def test_redeem_records_the_discount(user):
 def test_redeem_refuses_with_the_reason_as_a_409(user):
     CouponFactory(code="ONCE", max_uses_per_user=1)
     with transaction.atomic():
-        coupon_redeem(code="ONCE", user=user, order=make_order(user=user), lines=[line("10.00")])
+        coupon_redeem(code="ONCE", user=user, order=OrderFactory(user=user), lines=[line("10.00")])
     with pytest.raises(CouponNotApplicable) as excinfo, transaction.atomic():
-        coupon_redeem(code="ONCE", user=user, order=make_order(user=user), lines=[line("10.00")])
+        coupon_redeem(code="ONCE", user=user, order=OrderFactory(user=user), lines=[line("10.00")])
     assert excinfo.value.status_code == 409
     assert excinfo.value.message == "You have already used this coupon."
     assert CouponRedemption.objects.count() == 1
@@ -250,12 +250,12 @@ def test_redeem_refuses_with_the_reason_as_a_409(user):
 
 def test_redeem_unknown_code_is_not_applicable(user):
     with pytest.raises(CouponNotApplicable, match="does not exist"):
-        coupon_redeem(code="GHOST", user=user, order=make_order(user=user), lines=[line("10.00")])
+        coupon_redeem(code="GHOST", user=user, order=OrderFactory(user=user), lines=[line("10.00")])
 
 
 def test_release_frees_the_use_and_is_idempotent(user):
     coupon = CouponFactory(code="ONE", max_uses=1)
-    order = make_order(user=user)
+    order = OrderFactory(user=user)
     coupon_redeem(code="ONE", user=user, order=order, lines=[line("10.00")])
     assert not coupon_evaluate(code="ONE", user=user, lines=[line("10.00")]).valid
 
@@ -269,7 +269,7 @@ def test_release_frees_the_use_and_is_idempotent(user):
 
 
 def test_release_without_redemption_is_a_no_op(user):
-    coupon_release(order=make_order(user=user))
+    coupon_release(order=OrderFactory(user=user))
     assert CouponRedemption.objects.count() == 0
 
 
@@ -278,7 +278,7 @@ def test_concurrent_redeems_respect_max_uses():
     # given: a coupon usable 3 times and 10 buyers checking out at once
     coupon = CouponFactory(code="RUSH", max_uses=3)
     users = [UserFactory() for _ in range(10)]
-    orders = [make_order(user=u) for u in users]
+    orders = [OrderFactory(user=u) for u in users]
     barrier = threading.Barrier(len(users))
     outcomes: list[str] = []
     lock = threading.Lock()

@@ -9,8 +9,8 @@ from catalog.models import Product
 from orders.models import Order
 from orders.services import order_mark_paid
 from payments.models import Payment
-from tests.factories import AddressFactory, ProductFactory, UserFactory, VariantFactory
-from tests.orders.factories import OrderFactory, fill_cart, place
+from tests.factories import AddressFactory, OrderFactory, ProductFactory, UserFactory, VariantFactory
+from tests.orders.factories import fill_cart, place
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from orders import state
 from orders.exceptions import InvalidTransition, OrderActionNotAllowed
 from orders.models import Order, OrderStatusChange
 from orders.services import order_cancel, order_mark_paid, order_mark_refunded, order_set_status
-from tests.factories import UserFactory
-from tests.orders.factories import OrderFactory
+from tests.factories import OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from payments import services
 from payments.models import Payment, WebhookEvent
-from tests.payments.factories import order_build
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def admin_client(client, staff_user):
 
 @pytest.fixture
 def paid(user, deliver, fake_stripe):
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     payment = services.checkout_session_create(user=user, order_id=order.pk)
     deliver("checkout.session.completed", fake_stripe.complete_session(payment.stripe_session_id))
     payment.refresh_from_db()

@@ -2,7 +2,7 @@ import pytest
 
 from payments import services
 from payments.models import Payment
-from tests.payments.factories import order_build
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -11,13 +11,13 @@ FIELDS = {"id", "order", "provider", "status", "amount", "amount_refunded", "cur
 
 @pytest.fixture
 def mine(user, fake_stripe):
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     return services.checkout_session_create(user=user, order_id=order.pk)
 
 
 @pytest.fixture
 def theirs(other_user, fake_stripe):
-    order = order_build(user=other_user)
+    order = OrderFactory(user=other_user)
     return services.checkout_session_create(user=other_user, order_id=order.pk)
 
 

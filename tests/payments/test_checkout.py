@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from orders.models import Order
 from payments.models import Payment
-from tests.payments.factories import order_build
+from tests.factories import OrderFactory
 
 URL = "/api/payments/checkout/"
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def order(user):
-    return order_build(user=user)
+    return OrderFactory(user=user)
 
 
 def test_checkout_creates_a_session_and_a_pending_payment(user_client, order, fake_stripe, settings):
@@ -57,7 +57,7 @@ def test_line_items_are_the_order_snapshot_in_minor_units(user_client, order, fa
 
 def test_discount_and_shipping_make_stripe_total_equal_the_order_total(user, user_client, fake_stripe):
     # given: 30.00 of goods, 7.35 off, 4.99 shipping
-    order = order_build(user=user, discount=Decimal("7.35"), shipping=Decimal("4.99"))
+    order = OrderFactory(user=user, discount=Decimal("7.35"), shipping=Decimal("4.99"))
 
     # when
     response = user_client.post(URL, {"order": str(order.pk)})
@@ -99,8 +99,8 @@ def test_a_new_session_is_made_once_the_previous_one_expired(user_client, order,
 
 
 def test_session_expiry_follows_the_order_deadline_but_at_least_30_minutes(user, user_client, fake_stripe):
-    soon = order_build(user=user, deadline_in=timedelta(minutes=5))
-    later = order_build(user=user, deadline_in=timedelta(hours=3))
+    soon = OrderFactory(user=user, deadline_in=timedelta(minutes=5))
+    later = OrderFactory(user=user, deadline_in=timedelta(hours=3))
 
     soon_session = fake_stripe.sessions[user_client.post(URL, {"order": str(soon.pk)}).data["session_id"]]
     later_session = fake_stripe.sessions[user_client.post(URL, {"order": str(later.pk)}).data["session_id"]]
@@ -128,7 +128,7 @@ def test_unknown_or_malformed_order_is_a_400_on_order(user_client, fake_stripe, 
 
 @pytest.mark.parametrize("status", [Order.Status.PAID, Order.Status.CANCELLED])
 def test_a_non_pending_order_is_a_409(user, user_client, fake_stripe, status):
-    order = order_build(user=user, status=status)
+    order = OrderFactory(user=user, status=status)
 
     response = user_client.post(URL, {"order": str(order.pk)})
 

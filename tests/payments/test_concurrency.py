@@ -10,8 +10,8 @@ from django.db import connection
 from orders.models import Order
 from payments import services
 from payments.models import Payment, WebhookEvent
+from tests.factories import OrderFactory
 from tests.payments.conftest import WEBHOOK_URL, event_payload, sign
-from tests.payments.factories import order_build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ def race(target, n: int = 2) -> list:
 
 def test_two_workers_processing_the_same_event_apply_it_once(user, fake_stripe):
     # given: a stored, unprocessed completed event
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     payment = services.checkout_session_create(user=user, order_id=order.pk)
     session = fake_stripe.complete_session(payment.stripe_session_id)
     event = WebhookEvent.objects.create(
@@ -62,7 +62,7 @@ def test_two_workers_processing_the_same_event_apply_it_once(user, fake_stripe):
 def test_the_same_event_delivered_twice_at_once_is_stored_and_processed_once(user, fake_stripe):
     from django.test import Client
 
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     payment = services.checkout_session_create(user=user, order_id=order.pk)
     payload = event_payload(
         "checkout.session.completed", fake_stripe.complete_session(payment.stripe_session_id), event_id="evt_twice"
@@ -82,7 +82,7 @@ def test_the_same_event_delivered_twice_at_once_is_stored_and_processed_once(use
 
 
 def test_concurrent_checkouts_for_one_order_make_one_session(user, fake_stripe):
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
 
     results = race(lambda: services.checkout_session_create(user=user, order_id=order.pk).pk, n=3)
 

@@ -6,14 +6,14 @@ from django.core import mail
 from orders.models import Order
 from payments import services
 from payments.models import Payment
-from tests.payments.factories import order_build
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def paid(user, deliver, fake_stripe):
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     payment = services.checkout_session_create(user=user, order_id=order.pk)
     deliver("checkout.session.completed", fake_stripe.complete_session(payment.stripe_session_id))
     payment.refresh_from_db()
@@ -80,7 +80,7 @@ def test_a_bad_amount_is_a_400(staff_client, paid, fake_stripe, amount):
 
 
 def test_refunding_a_payment_that_did_not_succeed_is_a_409(staff_client, user, fake_stripe):
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     payment = services.checkout_session_create(user=user, order_id=order.pk)
 
     response = staff_client.post(refund_url(payment), {})
@@ -152,7 +152,7 @@ def test_when_stripe_fails_the_staff_cancel_is_a_502_and_the_order_stays_paid(st
 
 
 def test_refund_for_an_order_without_a_succeeded_payment_is_a_no_op(user, fake_stripe):
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     services.checkout_session_create(user=user, order_id=order.pk)
 
     services.payment_refund_for_order(order=order)

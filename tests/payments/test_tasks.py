@@ -7,14 +7,14 @@ from django.utils import timezone
 from orders.models import Order
 from payments import services, tasks
 from payments.models import Payment, PaymentEmail
-from tests.payments.factories import order_build
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def payment(user, fake_stripe):
-    order = order_build(user=user)
+    order = OrderFactory(user=user)
     return services.checkout_session_create(user=user, order_id=order.pk)
 
 

@@ -7,15 +7,16 @@ from catalog.models import Product
 from orders.models import Order
 from payments import services
 from payments.models import Payment, WebhookEvent
+from tests.factories import OrderFactory, ProductFactory
+from tests.orders.factories import place
 from tests.payments.conftest import WEBHOOK_URL, event_payload, sign
-from tests.payments.factories import order_build, order_placed
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def order(user):
-    return order_build(user=user)
+    return OrderFactory(user=user)
 
 
 @pytest.fixture
@@ -231,7 +232,7 @@ def test_a_session_we_never_recorded_is_adopted_by_its_order_id(deliver, order, 
 
 
 def test_expired_session_cancels_and_restocks_the_pending_order(deliver, fake_stripe, user):
-    order = order_placed(user=user, quantity=3, stock=10)
+    order = place(user, (ProductFactory(stock=10), 3))
     product = Product.objects.get(pk=order.items.get().product_id)
     assert product.stock == 7
     payment = services.checkout_session_create(user=user, order_id=order.pk)

@@ -5,8 +5,7 @@ import pytest
 from catalog.models import Product
 from reviews import services
 from reviews.models import Review
-from tests.factories import ProductFactory, UserFactory
-from tests.reviews.factories import purchase
+from tests.factories import OrderFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +14,7 @@ CHANGELIST = "/admin/reviews/review/"
 
 def _review(product, rating: int, **user_kwargs) -> Review:
     buyer = UserFactory(**user_kwargs)
-    purchase(user=buyer, product=product)
+    OrderFactory(user=buyer, product=product, paid=True)
     return services.review_create(user=buyer, product_id=product.pk, rating=rating)
 
 

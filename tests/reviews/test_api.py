@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 from catalog.models import Product
 from orders.models import Order
 from reviews.models import Review
-from tests.factories import ProductFactory, UserFactory
-from tests.reviews.factories import ReviewFactory, purchase
+from tests.factories import OrderFactory, ProductFactory, UserFactory
+from tests.reviews.factories import ReviewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def client_for(user) -> APIClient:
 def posted_review(product, rating: int) -> Review:
     """A buyer's review posted through the API."""
     buyer = UserFactory()
-    purchase(user=buyer, product=product)
+    OrderFactory(user=buyer, product=product, paid=True)
     response = client_for(buyer).post(URL, {"product": product.pk, "rating": rating})
     assert response.status_code == 201, response.json()
     return Review.objects.get(pk=response.json()["id"])
@@ -73,7 +73,7 @@ def test_non_buyer_gets_403_saying_why(user_client):
 
 def test_buyer_of_a_pending_order_only_gets_403_saying_it_is_unpaid(user, user_client):
     product = ProductFactory()
-    purchase(user=user, product=product, status=Order.Status.PENDING)
+    OrderFactory(user=user, product=product, status=Order.Status.PENDING)
 
     response = user_client.post(URL, {"product": product.pk, "rating": 5})
 
@@ -85,8 +85,8 @@ def test_buyer_of_a_pending_order_only_gets_403_saying_it_is_unpaid(user, user_c
 @pytest.mark.parametrize("status", [Order.Status.PAID, Order.Status.DELIVERED])
 def test_buyer_of_a_paid_or_delivered_order_posts_a_verified_review(user, user_client, status):
     product = ProductFactory()
-    purchase(user=user, product=product, status=Order.Status.PENDING)  # an unpaid order does not get in the way
-    purchase(user=user, product=product, status=status)
+    OrderFactory(user=user, product=product, status=Order.Status.PENDING)  # an unpaid order does not get in the way
+    OrderFactory(user=user, product=product, status=status)
 
     response = user_client.post(URL, {"product": product.pk, "rating": 4, "title": "Solid", "body": "Works well."})
 
@@ -102,7 +102,7 @@ def test_buyer_of_a_paid_or_delivered_order_posts_a_verified_review(user, user_c
 
 def test_title_and_body_are_optional(user, user_client):
     product = ProductFactory()
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
 
     response = user_client.post(URL, {"product": product.pk, "rating": 3})
 
@@ -112,7 +112,7 @@ def test_title_and_body_are_optional(user, user_client):
 
 def test_second_review_is_409(user, user_client):
     product = ProductFactory()
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
     assert user_client.post(URL, {"product": product.pk, "rating": 5}).status_code == 201
 
     response = user_client.post(URL, {"product": product.pk, "rating": 1})
@@ -137,7 +137,7 @@ def test_second_review_is_409(user, user_client):
 )
 def test_bad_input_is_400_on_the_field(user, user_client, payload, field):
     product = ProductFactory()
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
     payload = {"product": product.pk, **payload}
 
     response = user_client.post(URL, payload)
@@ -155,7 +155,7 @@ def test_missing_product_is_400_on_product(user_client):
 
 def test_inactive_product_is_400_on_product(user, user_client):
     product = ProductFactory(is_active=False)
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
 
     response = user_client.post(URL, {"product": product.pk, "rating": 5})
 
@@ -374,7 +374,7 @@ def test_catalog_product_shows_the_new_rating_right_after_a_review(
     api_client, user, user_client, django_capture_on_commit_callbacks
 ):
     product = ProductFactory()
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
     product_url = f"/api/catalog/products/{product.slug}/"
     before = api_client.get(product_url)
     assert before.status_code == 200

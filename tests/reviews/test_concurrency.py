@@ -7,8 +7,7 @@ from rest_framework.test import APIClient
 
 from catalog.models import Product
 from reviews.models import Review
-from tests.factories import ProductFactory, UserFactory
-from tests.reviews.factories import purchase
+from tests.factories import OrderFactory, ProductFactory, UserFactory
 
 
 @pytest.mark.django_db(transaction=True)
@@ -16,7 +15,7 @@ def test_two_simultaneous_posts_create_one_review_and_one_409():
     # given a buyer who double-submits their review
     user = UserFactory()
     product = ProductFactory()
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 
@@ -48,7 +47,7 @@ def test_simultaneous_reviews_of_one_product_keep_the_aggregates_exact():
     product = ProductFactory()
     buyers = UserFactory.create_batch(6)
     for buyer in buyers:
-        purchase(user=buyer, product=product)
+        OrderFactory(user=buyer, product=product, paid=True)
     barrier = threading.Barrier(len(buyers))
     statuses: list[int] = []
 

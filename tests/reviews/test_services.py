@@ -14,8 +14,7 @@ from reviews.exceptions import (
     ReviewNotYours,
 )
 from reviews.models import Review
-from tests.factories import ProductFactory, UserFactory, VariantFactory
-from tests.reviews.factories import purchase
+from tests.factories import OrderFactory, ProductFactory, UserFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def _review(product, rating: int, **kwargs) -> Review:
     """A buyer's review created through the service (so aggregates are maintained)."""
     buyer = UserFactory()
-    purchase(user=buyer, product=product)
+    OrderFactory(user=buyer, product=product, paid=True)
     return services.review_create(user=buyer, product_id=product.pk, rating=rating, **kwargs)
 
 
@@ -40,7 +39,7 @@ def _aggregates(product) -> tuple[Decimal, int]:
 )
 def test_buyer_of_a_paid_order_can_review_as_verified_purchase(user, status):
     product = ProductFactory()
-    purchase(user=user, product=product, status=status)
+    OrderFactory(user=user, product=product, status=status)
 
     review = services.review_create(user=user, product_id=product.pk, rating=5, title="Great", body="Love it")
 
@@ -53,7 +52,7 @@ def test_buyer_of_a_paid_order_can_review_as_verified_purchase(user, status):
 @pytest.mark.parametrize("status", [Order.Status.PENDING, Order.Status.CANCELLED, Order.Status.REFUNDED])
 def test_order_that_is_not_paid_does_not_allow_a_review(user, status):
     product = ProductFactory()
-    purchase(user=user, product=product, status=status)
+    OrderFactory(user=user, product=product, status=status)
 
     with pytest.raises(NotAPurchaser, match=status):
         services.review_create(user=user, product_id=product.pk, rating=5)
@@ -62,8 +61,8 @@ def test_order_that_is_not_paid_does_not_allow_a_review(user, status):
 
 def test_user_who_never_bought_the_product_cannot_review_it(user):
     product = ProductFactory()
-    purchase(user=user, product=ProductFactory())  # a different product
-    purchase(user=UserFactory(), product=product)  # somebody else's order
+    OrderFactory(user=user, product=ProductFactory(), paid=True)  # a different product
+    OrderFactory(user=UserFactory(), product=product, paid=True)  # somebody else's order
 
     with pytest.raises(NotAPurchaser, match="bought this product"):
         services.review_create(user=user, product_id=product.pk, rating=5)
@@ -71,7 +70,7 @@ def test_user_who_never_bought_the_product_cannot_review_it(user):
 
 def test_buying_a_variant_allows_reviewing_its_product(user):
     variant = VariantFactory()
-    purchase(user=user, product=variant.product, variant=variant)
+    OrderFactory(user=user, product=variant.product, variant=variant, paid=True)
 
     review = services.review_create(user=user, product_id=variant.product_id, rating=3)
 
@@ -80,7 +79,7 @@ def test_buying_a_variant_allows_reviewing_its_product(user):
 
 def test_inactive_or_unknown_product_cannot_be_reviewed(user):
     product = ProductFactory(is_active=False)
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
 
     with pytest.raises(ProductNotReviewable):
         services.review_create(user=user, product_id=product.pk, rating=5)
@@ -90,7 +89,7 @@ def test_inactive_or_unknown_product_cannot_be_reviewed(user):
 
 def test_second_review_of_the_same_product_is_a_conflict(user):
     product = ProductFactory()
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
     services.review_create(user=user, product_id=product.pk, rating=5)
 
     with pytest.raises(AlreadyReviewed):
@@ -102,7 +101,7 @@ def test_second_review_of_the_same_product_is_a_conflict(user):
 def test_unique_constraint_violation_is_reported_as_a_conflict(user, monkeypatch):
     # given an existence check that misses the first review, as a concurrent insert would
     product = ProductFactory()
-    purchase(user=user, product=product)
+    OrderFactory(user=user, product=product, paid=True)
     services.review_create(user=user, product_id=product.pk, rating=5)
     real_exists = selectors.review_exists
     calls = []
@@ -236,7 +235,7 @@ def test_bulk_delete_recomputes_every_product_touched():
 def test_every_aggregate_change_bumps_the_catalog_version_after_commit(django_capture_on_commit_callbacks):
     product = ProductFactory()
     buyer = UserFactory()
-    purchase(user=buyer, product=product)
+    OrderFactory(user=buyer, product=product, paid=True)
     before = catalog_version()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
