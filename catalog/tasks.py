@@ -51,7 +51,9 @@ def send_low_stock_alert(*, product_id: int, variant_id: int | None = None, move
     if not recipients:
         return 0
     sent = send_once(
-        key=low_stock_email_key(product_id=product_id, variant_id=variant_id or None, movement_id=movement_id, stock=stock),
+        key=low_stock_email_key(
+            product_id=product_id, variant_id=variant_id or None, movement_id=movement_id, stock=stock
+        ),
         to=recipients,
         template="catalog/emails/low_stock",
         context={"label": label, "sku": sku, "stock": stock, "threshold": settings.LOW_STOCK_THRESHOLD},

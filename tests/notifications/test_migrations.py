@@ -1,6 +1,6 @@
 """The upgrade moves the old marks (welcome timestamp, OrderEmail, PaymentEmail) into SentEmail under the new keys."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
@@ -25,7 +25,7 @@ AFTER = [
     ("orders", "0005_delete_orderemail"),
     ("payments", "0004_delete_paymentemail"),
 ]
-SENT = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+SENT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.django_db(transaction=True)

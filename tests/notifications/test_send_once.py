@@ -40,7 +40,9 @@ def test_send_once_sends_nothing_the_second_time_with_the_same_key():
 
 
 def test_send_once_to_several_recipients_sends_one_message_and_logs_them_all():
-    send_once(key="test:1", to=["a@example.com", "b@example.com"], template="catalog/emails/low_stock", context=LOW_STOCK)
+    to = ["a@example.com", "b@example.com"]
+
+    send_once(key="test:1", to=to, template="catalog/emails/low_stock", context=LOW_STOCK)
 
     assert [m.to for m in mail.outbox] == [["a@example.com", "b@example.com"]]
     assert SentEmail.objects.get().to == "a@example.com, b@example.com"

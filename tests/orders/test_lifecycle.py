@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from catalog.models import Product, StockMovement
 from coupons.models import Coupon, CouponRedemption
-from orders.exceptions import InvalidTransition, MissingShipmentDetails, OrderNotFound
 from notifications.models import SentEmail
+from orders.exceptions import InvalidTransition, MissingShipmentDetails, OrderNotFound
 from orders.models import Order, Shipment
 from orders.services import (
     order_cancel,

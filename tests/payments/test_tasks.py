@@ -94,7 +94,9 @@ def test_payment_emails_are_sent_once_however_often_the_task_runs(payment):
 
     assert len(mail.outbox) == 3
     assert set(SentEmail.objects.values_list("key", flat=True)) == {
-        f"payments.received:{payment.pk}", f"payments.refunded:{payment.pk}:10.00", f"payments.refunded:{payment.pk}:30.00"
+        f"payments.received:{payment.pk}",
+        f"payments.refunded:{payment.pk}:10.00",
+        f"payments.refunded:{payment.pk}:30.00",
     }
     assert all(m.to == [payment.order.user.email] for m in mail.outbox)
     assert all(m.alternatives and m.alternatives[0][1] == "text/html" for m in mail.outbox)

@@ -12,8 +12,8 @@ from django.core import mail
 from django.db import connections
 
 from config.celery import app
-from tests.factories import DEFAULT_PASSWORD
 from notifications.models import SentEmail
+from tests.factories import DEFAULT_PASSWORD
 
 
 def broker_url() -> str:
