@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "notifications",
     "users",
     "catalog",
     "cart",

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from config.exceptions import ApplicationError
 from orders import services
-from orders.models import Order, OrderEmail, OrderItem, OrderStatusChange, Shipment
+from orders.models import Order, OrderItem, OrderStatusChange, Shipment
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -36,12 +36,6 @@ class ShipmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class OrderEmailInline(ReadOnlyInline):
-    model = OrderEmail
-    fields = ["kind", "sent_at"]
-    readonly_fields = fields
-
-
 def _run(modeladmin, request, queryset, label: str, call) -> None:
     done = 0
     for order in queryset:
@@ -62,7 +56,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    inlines = [OrderItemInline, ShipmentInline, OrderStatusChangeInline, OrderEmailInline]
+    inlines = [OrderItemInline, ShipmentInline, OrderStatusChangeInline]
     readonly_fields = [
         "id", "number", "user", "status", "currency", "subtotal", "discount", "shipping", "total", "coupon_code",
         "shipping_address", "billing_address", "note", "payment_deadline", "paid_at", "cancelled_at",

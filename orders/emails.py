@@ -1,36 +1,33 @@
-"""What a customer receives from the orders app: plain text with an HTML alternative.
+"""What a customer receives from the orders app, each sent once through notifications.send_once.
 
 Orders sends the confirmation, shipped, delivered and cancelled emails; the payments app sends
-payment received, payment failed and refunded.
+payment received, payment failed and refunded. Templates: orders/templates/orders/emails/<kind>…
 """
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
+from notifications.services import send_once
 from orders.models import Order
 
-SUBJECTS = {
-    "confirmation": "Order {number} confirmed",
-    "shipped": "Order {number} has shipped",
-    "delivered": "Order {number} was delivered",
-    "cancelled": "Order {number} was cancelled",
-}
+KINDS = ("confirmation", "shipped", "delivered", "cancelled")
 
 
-def order_email_send(*, order: Order, kind: str) -> None:
-    context = {
-        "order": order,
-        "items": list(order.items.all()),
-        "shipment": getattr(order, "shipment", None),
-        "order_url": f"{settings.FRONTEND_URL}/orders/{order.pk}",
-        "frontend_url": settings.FRONTEND_URL,
-    }
-    message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind].format(number=order.number),
-        body=render_to_string(f"orders/email_{kind}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[order.user.email],
+def order_email_key(*, order_id, kind: str) -> str:
+    return f"orders.{kind}:{order_id}"
+
+
+def order_email_send(*, order: Order, kind: str) -> bool:
+    """Send the `kind` email of `order` to its customer, once. Returns whether it sent."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown order email {kind!r}.")
+    return send_once(
+        key=order_email_key(order_id=order.pk, kind=kind),
+        to=order.user.email,
+        template=f"orders/emails/{kind}",
+        context={
+            "order": order,
+            "items": list(order.items.all()),
+            "shipment": getattr(order, "shipment", None),
+            "order_url": f"{settings.FRONTEND_URL}/orders/{order.pk}",
+        },
     )
-    message.attach_alternative(render_to_string(f"orders/email_{kind}.html", context), "text/html")
-    message.send()

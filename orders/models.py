@@ -116,22 +116,3 @@ class Shipment(models.Model):
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"
 
-
-class OrderEmail(models.Model):
-    """One row per customer email sent about an order: makes a re-delivered email task a no-op."""
-
-    class Kind(models.TextChoices):
-        CONFIRMATION = "confirmation", "Order confirmation"
-        SHIPPED = "shipped", "Order shipped"
-        DELIVERED = "delivered", "Order delivered"
-        CANCELLED = "cancelled", "Order cancelled"
-
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="orders_email_once_per_kind")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} for {self.order_id}"

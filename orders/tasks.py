@@ -1,25 +1,17 @@
 """Celery tasks of the orders app: thin, idempotent, retried with backoff when the mail server fails."""
 
 import logging
-import smtplib
 
 from celery import shared_task
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from notifications.tasks import EMAIL_TASK_OPTIONS
 from orders import emails
-from orders.models import Order, OrderEmail
+from orders.models import Order
 from orders.services import order_expire
 
 logger = logging.getLogger(__name__)
-
-EMAIL_TASK_OPTIONS = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
@@ -28,15 +20,7 @@ def send_order_email(order_id: str, kind: str) -> bool:
     order = Order.objects.select_related("user", "shipment").filter(pk=order_id).first()
     if order is None:
         return False
-    try:
-        with transaction.atomic():
-            # The unique (order, kind) row is written first: a concurrent duplicate waits on it, then
-            # fails; a failed send rolls it back, so the retry sends again.
-            OrderEmail.objects.create(order=order, kind=kind)
-            emails.order_email_send(order=order, kind=kind)
-    except IntegrityError:
-        return False
-    return True
+    return emails.order_email_send(order=order, kind=kind)
 
 
 @shared_task

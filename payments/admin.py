@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from config.exceptions import ApplicationError
 from payments import services
-from payments.models import Payment, PaymentEmail, WebhookEvent
+from payments.models import Payment, WebhookEvent
 
 
 @admin.register(Payment)
@@ -53,12 +53,3 @@ class WebhookEventAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{queued} failed event(s) queued for processing.", messages.SUCCESS)
 
-
-@admin.register(PaymentEmail)
-class PaymentEmailAdmin(admin.ModelAdmin):
-    list_display = ["payment", "kind", "key", "sent_at"]
-    list_filter = ["kind"]
-    readonly_fields = [f.name for f in PaymentEmail._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -1,38 +1,42 @@
-"""What a customer receives from the payments app: plain text with an HTML alternative."""
+"""What a customer receives from the payments app, each sent once through notifications.send_once.
+
+Templates: payments/templates/payments/emails/<kind>{_subject.txt,.txt,.html}.
+"""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
+from notifications.services import send_once
 from payments.models import Payment
 
 
-def _send(*, payment: Payment, subject: str, template: str) -> None:
+def payment_email_key(*, payment_id: int, kind: str, extra: str = "") -> str:
+    return f"payments.{kind}:{payment_id}" + (f":{extra}" if extra else "")
+
+
+def _send(*, payment: Payment, kind: str, extra: str = "") -> bool:
     order = payment.order
-    context = {
-        "payment": payment,
-        "order": order,
-        "user": order.user,
-        "order_url": f"{settings.FRONTEND_URL}/orders/{order.pk}",
-        "currency": payment.currency.upper(),
-    }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"payments/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[order.user.email],
+    return send_once(
+        key=payment_email_key(payment_id=payment.pk, kind=kind, extra=extra),
+        to=order.user.email,
+        template=f"payments/emails/{kind}",
+        context={
+            "payment": payment,
+            "order": order,
+            "user": order.user,
+            "order_url": f"{settings.FRONTEND_URL}/orders/{order.pk}",
+            "currency": payment.currency.upper(),
+        },
     )
-    message.attach_alternative(render_to_string(f"payments/{template}.html", context), "text/html")
-    message.send()
 
 
-def send_payment_received(*, payment: Payment) -> None:
-    _send(payment=payment, subject=f"Payment received for order {payment.order.number}", template="payment_received")
+def payment_received_email_send(*, payment: Payment) -> bool:
+    return _send(payment=payment, kind="received")
 
 
-def send_payment_failed(*, payment: Payment) -> None:
-    _send(payment=payment, subject=f"Payment failed for order {payment.order.number}", template="payment_failed")
+def payment_failed_email_send(*, payment: Payment) -> bool:
+    return _send(payment=payment, kind="failed")
 
 
-def send_refunded(*, payment: Payment) -> None:
-    _send(payment=payment, subject=f"Refund issued for order {payment.order.number}", template="refunded")
+def refunded_email_send(*, payment: Payment, refunded_total: str) -> bool:
+    """One email per refunded total reached, so each refund is announced once."""
+    return _send(payment=payment, kind="refunded", extra=refunded_total)

@@ -71,25 +71,3 @@ class WebhookEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_event_id}"
 
-
-class PaymentEmail(models.Model):
-    """One row per email sent about a payment, so a task delivered twice sends it once."""
-
-    class Kind(models.TextChoices):
-        RECEIVED = "received", "Payment received"
-        FAILED = "failed", "Payment failed"
-        REFUNDED = "refunded", "Refund issued"
-
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    # Distinguishes repeated emails of one kind, e.g. the refunded total for each refund.
-    key = models.CharField(max_length=64, blank=True)
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["payment", "kind", "key"], name="payments_email_once"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.key} for payment {self.payment_id}"

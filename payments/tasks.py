@@ -1,15 +1,15 @@
 """Celery tasks of the payments app: thin wrappers over services, safe to run twice, retried with backoff."""
 
 import logging
-import smtplib
 
 import stripe
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
+from notifications.tasks import EMAIL_TASK_OPTIONS
 from payments import emails
 from payments.exceptions import PaymentProviderError
-from payments.models import Payment, PaymentEmail
+from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +22,6 @@ STRIPE_TASK_OPTIONS = {
     "retry_backoff_max": 600,
     "retry_jitter": True,
     "max_retries": 8,
-}
-EMAIL_TASK_OPTIONS = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
 }
 
 
@@ -48,28 +41,24 @@ def expire_checkout_sessions(order_id: str) -> None:
     checkout_sessions_expire_for_order(order_id=order_id)
 
 
-def _send_once(*, payment_id: int, kind: str, key: str, send) -> None:
-    with transaction.atomic():
-        payment = Payment.objects.select_related("order__user").filter(pk=payment_id).first()
-        if payment is None:
-            return
-        # A duplicate waits on the unique row, then finds it; a failed send rolls it back for the retry.
-        _, created = PaymentEmail.objects.get_or_create(payment=payment, kind=kind, key=key)
-        if created:
-            send(payment=payment)
+def _payment(payment_id: int) -> Payment | None:
+    return Payment.objects.select_related("order__user").filter(pk=payment_id).first()
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
-def send_payment_received_email(payment_id: int) -> None:
-    _send_once(payment_id=payment_id, kind=PaymentEmail.Kind.RECEIVED, key="", send=emails.send_payment_received)
+def send_payment_received_email(payment_id: int) -> bool:
+    payment = _payment(payment_id)
+    return payment is not None and emails.payment_received_email_send(payment=payment)
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
-def send_payment_failed_email(payment_id: int) -> None:
-    _send_once(payment_id=payment_id, kind=PaymentEmail.Kind.FAILED, key="", send=emails.send_payment_failed)
+def send_payment_failed_email(payment_id: int) -> bool:
+    payment = _payment(payment_id)
+    return payment is not None and emails.payment_failed_email_send(payment=payment)
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
-def send_refund_email(payment_id: int, refunded_total: str) -> None:
+def send_refund_email(payment_id: int, refunded_total: str) -> bool:
     """One email per refunded total reached, so each refund is announced once."""
-    _send_once(payment_id=payment_id, kind=PaymentEmail.Kind.REFUNDED, key=refunded_total, send=emails.send_refunded)
+    payment = _payment(payment_id)
+    return payment is not None and emails.refunded_email_send(payment=payment, refunded_total=refunded_total)

@@ -47,7 +47,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "first_name", "last_name", "phone")
     ordering = ("email",)
-    readonly_fields = ("date_joined", "last_login", "welcome_email_sent_at")
+    readonly_fields = ("date_joined", "last_login")
     inlines = (AddressInline,)
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -56,7 +56,7 @@ class UserAdmin(BaseUserAdmin):
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        (_("Important dates"), {"fields": ("last_login", "date_joined", "welcome_email_sent_at")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (

@@ -1,37 +1,40 @@
-"""What a customer receives from the users app: plain text with an HTML alternative."""
+"""What a customer receives from the users app, each sent once through notifications.send_once.
+
+Templates: users/templates/users/emails/<kind>{_subject.txt,.txt,.html}.
+"""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
+from notifications.services import send_once
 from users.models import User
 
 
-def _send(*, to: str, subject: str, template: str, context: dict) -> None:
-    context = {"frontend_url": settings.FRONTEND_URL, **context}
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"users/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-    )
-    message.attach_alternative(render_to_string(f"users/{template}.html", context), "text/html")
-    message.send()
+def welcome_email_key(*, user_id: int) -> str:
+    return f"users.welcome:{user_id}"
+
+
+def password_reset_email_key(*, request_id: str) -> str:
+    return f"users.password_reset:{request_id}"
 
 
 def password_reset_link(*, uid: str, token: str) -> str:
     return f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
 
 
-def send_welcome(*, user: User) -> None:
-    _send(to=user.email, subject="Welcome to the shop", template="welcome_email", context={"user": user})
-
-
-def send_password_reset(*, user: User, uid: str, token: str) -> None:
-    _send(
+def welcome_email_send(*, user: User) -> bool:
+    return send_once(
+        key=welcome_email_key(user_id=user.pk),
         to=user.email,
-        subject="Reset your password",
-        template="password_reset_email",
+        template="users/emails/welcome",
+        context={"user": user},
+    )
+
+
+def password_reset_email_send(*, user: User, request_id: str, uid: str, token: str) -> bool:
+    return send_once(
+        key=password_reset_email_key(request_id=request_id),
+        to=user.email,
+        template="users/emails/password_reset",
         context={
             "user": user,
             "reset_link": password_reset_link(uid=uid, token=token),

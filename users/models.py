@@ -44,8 +44,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can log into the admin and write the catalog.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
-    # Set once the welcome email went out, so a re-delivered task does not send it twice.
-    welcome_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

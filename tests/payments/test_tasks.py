@@ -4,9 +4,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from notifications.models import SentEmail
 from orders.models import Order
 from payments import services, tasks
-from payments.models import Payment, PaymentEmail
+from payments.models import Payment
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,19 +93,27 @@ def test_payment_emails_are_sent_once_however_often_the_task_runs(payment):
     tasks.send_refund_email(payment.pk, "30.00")
 
     assert len(mail.outbox) == 3
-    assert PaymentEmail.objects.count() == 3
+    assert set(SentEmail.objects.values_list("key", flat=True)) == {
+        f"payments.received:{payment.pk}",
+        f"payments.refunded:{payment.pk}:10.00",
+        f"payments.refunded:{payment.pk}:30.00",
+    }
     assert all(m.to == [payment.order.user.email] for m in mail.outbox)
     assert all(m.alternatives and m.alternatives[0][1] == "text/html" for m in mail.outbox)
 
 
 def test_a_failed_send_is_not_recorded_so_the_retry_sends_it(payment, monkeypatch):
-    from payments import emails
+    from django.core.mail.backends.locmem import EmailBackend
 
-    def broken(**kwargs):
+    def broken(self, messages):
         raise OSError("mail server down")
 
-    monkeypatch.setattr(emails, "send_payment_failed", broken)
+    monkeypatch.setattr(EmailBackend, "send_messages", broken)
     with pytest.raises(OSError):
-        tasks._send_once(payment_id=payment.pk, kind=PaymentEmail.Kind.FAILED, key="", send=emails.send_payment_failed)
+        tasks.send_payment_failed_email.run(payment.pk)
+    assert not SentEmail.objects.exists()
 
-    assert not PaymentEmail.objects.exists()
+    monkeypatch.undo()
+    assert tasks.send_payment_failed_email.run(payment.pk) is True
+    assert [m.subject for m in mail.outbox] == [f"Payment failed for order {payment.order.number}"]
+    assert SentEmail.objects.get().key == f"payments.failed:{payment.pk}"

@@ -2,6 +2,7 @@ import pytest
 from django.core import mail
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
+from notifications.models import SentEmail
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from users.models import User
 
@@ -42,8 +43,7 @@ def test_register_creates_user_and_queues_welcome_email(api_client, django_captu
     assert welcome.subject == "Welcome to the shop"
     assert "Hello Ada" in welcome.body
     assert welcome.alternatives[0][1] == "text/html"
-    user.refresh_from_db()
-    assert user.welcome_email_sent_at is not None
+    assert SentEmail.objects.filter(key=f"users.welcome:{user.pk}", to="ada@example.com").exists()
 
 
 def test_register_sends_no_email_before_commit(api_client, django_capture_on_commit_callbacks):

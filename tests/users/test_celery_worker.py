@@ -12,8 +12,8 @@ from django.core import mail
 from django.db import connections
 
 from config.celery import app
+from notifications.models import SentEmail
 from tests.factories import DEFAULT_PASSWORD
-from users.models import User
 
 
 def broker_url() -> str:
@@ -72,6 +72,6 @@ def test_welcome_email_task_completes_on_a_real_worker(redis_worker, api_client)
 
     # then: the worker picks it up, sends the email and marks it sent
     assert response.status_code == 201
-    assert wait_for(lambda: User.objects.filter(pk=response.json()["id"], welcome_email_sent_at__isnull=False).exists())
+    assert wait_for(lambda: SentEmail.objects.filter(key=f"users.welcome:{response.json()['id']}").exists())
     assert [message.to for message in mail.outbox] == [["worker@example.com"]]
     assert mail.outbox[0].subject == "Welcome to the shop"

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 
+from notifications.models import SentEmail
 from tests.factories import AddressFactory, UserFactory
 from users import services, tasks
 from users.exceptions import EmailAlreadyRegistered, WeakPassword
@@ -76,11 +77,12 @@ def test_address_delete_last_address_leaves_none(user):
 
 
 def test_welcome_email_task_is_idempotent(user):
-    tasks.send_welcome_email(user_id=user.pk)
-    tasks.send_welcome_email(user_id=user.pk)
+    assert tasks.send_welcome_email(user_id=user.pk) is True
+    assert tasks.send_welcome_email(user_id=user.pk) is False
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
+    assert SentEmail.objects.get().key == f"users.welcome:{user.pk}"
 
 
 def test_welcome_email_task_for_missing_user_does_nothing():
@@ -119,8 +121,7 @@ def test_welcome_email_task_retries_on_smtp_error_then_sends_once(user, monkeypa
     assert result.successful()
     assert len(attempts) == 3
     assert len(mail.outbox) == 1
-    user.refresh_from_db()
-    assert user.welcome_email_sent_at is not None
+    assert SentEmail.objects.filter(key=f"users.welcome:{user.pk}").count() == 1
 
 
 def test_welcome_email_task_gives_up_after_max_retries(user, monkeypatch, eager_retries):
@@ -140,8 +141,7 @@ def test_welcome_email_task_gives_up_after_max_retries(user, monkeypatch, eager_
     assert isinstance(result.result, ConnectionRefusedError)
     assert len(attempts) == 1 + tasks.send_welcome_email.max_retries
 
-    user.refresh_from_db()
-    assert user.welcome_email_sent_at is None  # a later run may still send it
+    assert not SentEmail.objects.exists()  # a later run may still send it
 
 
 def test_email_tasks_are_configured_to_retry_with_backoff():
@@ -158,6 +158,9 @@ def test_password_reset_email_task_sends_once_per_request(user):
 
     assert len(mail.outbox) == 2
     assert all(message.to == [user.email] for message in mail.outbox)
+    assert set(SentEmail.objects.values_list("key", flat=True)) == {
+        "users.password_reset:req-1", "users.password_reset:req-2"
+    }
 
 
 def test_password_reset_email_task_skips_deactivated_user():
