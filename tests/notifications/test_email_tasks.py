@@ -18,8 +18,7 @@ from notifications.models import SentEmail
 from orders.tasks import send_order_email
 from payments.models import Payment
 from payments.tasks import send_payment_failed_email, send_payment_received_email, send_refund_email
-from tests.factories import ProductFactory, UserFactory
-from tests.payments.factories import order_build
+from tests.factories import OrderFactory, ProductFactory, UserFactory
 from users.tasks import send_password_reset_email, send_welcome_email
 
 
@@ -39,7 +38,7 @@ def shop(db, settings) -> Shop:
     customer = UserFactory(first_name="Ada")
     staff = [UserFactory(is_staff=True), UserFactory(is_staff=True)]
     UserFactory(is_staff=True, is_active=False)
-    order = order_build(user=customer)
+    order = OrderFactory(user=customer)
     payment = Payment.objects.create(order=order, amount=order.total, currency=order.currency)
     product = ProductFactory(stock=8, name="Mug")
     stock_adjust(product_id=product.pk, delta=-4, reason="order")  # 8 -> 4 crosses the threshold
@@ -147,7 +146,7 @@ def test_a_low_stock_alert_with_no_crossing_in_the_ledger_is_keyed_on_the_stock_
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_sending_the_same_email_at_once_send_it_once(monkeypatch):
     # given: a mail server slow enough that the second worker arrives while the first is still sending
-    order = order_build(user=UserFactory(), lines=((Decimal("9.99"), 1),))
+    order = OrderFactory(user=UserFactory(), lines=((Decimal("9.99"), 1),))
     real_send = EmailBackend.send_messages
 
     def slow_send(self, messages):

@@ -11,8 +11,7 @@ from notifications.models import SentEmail
 from orders.tasks import send_order_email
 from payments.models import Payment
 from payments.tasks import send_payment_received_email, send_refund_email
-from tests.factories import UserFactory
-from tests.payments.factories import order_build
+from tests.factories import OrderFactory, UserFactory
 from users.tasks import send_welcome_email
 
 BEFORE = [
@@ -32,7 +31,7 @@ SENT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 def test_emails_sent_before_the_upgrade_are_not_sent_again():
     # given: a welcomed customer, an order whose shipped email went out, a payment with two emails sent
     customer, unwelcomed = UserFactory(), UserFactory()
-    order = order_build(user=customer)
+    order = OrderFactory(user=customer)
     payment = Payment.objects.create(order=order, amount=order.total, currency=order.currency)
     try:
         executor = MigrationExecutor(connection)
