@@ -7,7 +7,9 @@ from catalog.models import Product, ProductVariant
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_kwargs={"max_retries": 5})
-def send_low_stock_alert(self, *, product_id: int, variant_id: int | None = None) -> int:
+def send_low_stock_alert(
+    self, *, product_id: int, variant_id: int | None = None, movement_id: int | None = None
+) -> int:
     """Email every active staff user that a product (or variant) is at or below the threshold."""
     product = Product.objects.filter(pk=product_id).first()
     if product is None:
