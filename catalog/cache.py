@@ -50,9 +50,9 @@ class _BumpOnce:
 def invalidate_catalog() -> None:
     """Make the next catalog read miss the cache. Safe inside or outside a transaction.
 
-    A transaction bumps the version once however many writes it makes (services, signals and bulk
-    querysets all call this): a five-line checkout costs one INCR, not ten. Every call still registers
-    a callback, sharing one pending token, so a rolled-back savepoint cannot swallow the bump.
+    Called by the model layer only (catalog.signals, CatalogQuerySet). A transaction bumps the version
+    once however many writes it makes: a five-line checkout costs one INCR, not ten. Every call still
+    registers a callback, sharing one pending token, so a rolled-back savepoint cannot swallow the bump.
     """
     connection = transaction.get_connection()
     token = None

@@ -1,203 +1,23 @@
-"""Catalog writes. Stock changes only through `stock_adjust` / `stock_adjust_many`.
+"""Catalog writes: categories, products and variants. Stock changes only through `catalog.stock`.
 
-Every function here calls `invalidate_catalog()` (directly or through the stock service), so the
-cached catalog responses never outlive a write.
+The catalog cache is invalidated in the model layer every write here goes through: `catalog.signals`
+for single-row saves and deletes, `CatalogQuerySet` for queryset updates and deletes.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, ProtectedError, RestrictedError, Value, When
+from django.db.models import F, ProtectedError, RestrictedError, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
-from catalog.cache import invalidate_catalog
-from catalog.exceptions import CatalogConflict, InsufficientStock, InvalidCatalogInput, InvalidStockChange
+from catalog.exceptions import CatalogConflict, InvalidCatalogInput
 from catalog.models import Category, Product, ProductVariant, StockMovement
-from config.limits import INTEGER_MAX
-
-
-@dataclass(frozen=True)
-class StockChange:
-    """Change the stock of a product, or of one of its variants, by `delta` units."""
-
-    product_id: int
-    variant_id: int | None
-    delta: int
-
-
-def _add_to_stock(model, deltas: dict[int, int]) -> None:
-    """`UPDATE ... SET stock = stock + CASE id WHEN .. THEN .. END WHERE id IN (..)` on locked rows."""
-    if not deltas:
-        return
-    model.objects.filter(pk__in=list(deltas)).update(
-        stock=F("stock")
-        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), output_field=IntegerField())
-    )
-
-
-@transaction.atomic
-def stock_adjust_many(
-    *,
-    changes: Iterable[StockChange],
-    reason: str,
-    reference: str = "",
-    user=None,
-) -> None:
-    """Apply several stock changes atomically, or none of them.
-
-    Guarantees: rows are locked (SELECT ... FOR UPDATE) in one fixed order (products by id, then
-    variants by id) so concurrent callers cannot deadlock; no stock goes below zero
-    (`InsufficientStock`, 409, names what is left; the database check constraint backs this up);
-    a variant's delta is applied to its product's stock too, so a product with variants shows the
-    sum of its variants; every change writes a `StockMovement`; the catalog cache is invalidated;
-    staff are emailed once when a row falls to or below `LOW_STOCK_THRESHOLD`.
-    """
-    changes = [c for c in changes if c.delta != 0]
-    if not changes:
-        return
-    if reason not in StockMovement.Reason.values:
-        raise InvalidStockChange(f"Unknown stock movement reason {reason!r}.")
-
-    product_ids = sorted({c.product_id for c in changes})
-    variant_ids = sorted({c.variant_id for c in changes if c.variant_id is not None})
-    products = {
-        p.pk: p
-        for p in Product.objects.select_for_update()
-        .filter(pk__in=product_ids)
-        .order_by("pk")
-        .only("pk", "name", "stock")
-    }
-    variants = {
-        v.pk: v
-        for v in ProductVariant.objects.select_for_update()
-        .filter(pk__in=variant_ids)
-        .order_by("pk")
-        .only("pk", "product_id", "name", "stock")
-    }
-
-    product_delta: dict[int, int] = {}
-    variant_delta: dict[int, int] = {}
-    for change in changes:
-        if change.product_id not in products:
-            raise InvalidStockChange(f"Product {change.product_id} does not exist.")
-        if change.variant_id is not None:
-            variant = variants.get(change.variant_id)
-            if variant is None or variant.product_id != change.product_id:
-                raise InvalidStockChange(f"Variant {change.variant_id} does not belong to product {change.product_id}.")
-            variant_delta[variant.pk] = variant_delta.get(variant.pk, 0) + change.delta
-        product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
-
-    for variant_id, delta in variant_delta.items():
-        variant = variants[variant_id]
-        if variant.stock + delta < 0:
-            product = products[variant.product_id]
-            raise InsufficientStock(
-                f"Only {variant.stock} of '{product.name} – {variant.name}' left in stock.",
-                extra={"available": variant.stock, "product": product.pk, "variant": variant.pk},
-            )
-    too_high = [variants[pk] for pk, d in variant_delta.items() if variants[pk].stock + d > INTEGER_MAX] + [
-        products[pk] for pk, d in product_delta.items() if products[pk].stock + d > INTEGER_MAX
-    ]
-    if too_high:  # the column is a PostgreSQL integer: refuse clearly instead of overflowing
-        raise InvalidStockChange(f"Stock cannot exceed {INTEGER_MAX}.", field="stock")
-    for product_id, delta in product_delta.items():
-        product = products[product_id]
-        if product.stock + delta < 0:
-            raise InsufficientStock(
-                f"Only {product.stock} of '{product.name}' left in stock.",
-                extra={"available": product.stock, "product": product.pk, "variant": None},
-            )
-
-    threshold = settings.LOW_STOCK_THRESHOLD
-    low_stock: list[tuple[int, int | None]] = []
-    movements = []
-    # One UPDATE per table whatever the number of rows, so a checkout's query count does not grow
-    # with its cart lines.
-    _add_to_stock(ProductVariant, variant_delta)
-    _add_to_stock(Product, product_delta)
-    for variant_id, delta in variant_delta.items():
-        variant = variants[variant_id]
-        if variant.stock > threshold >= variant.stock + delta:
-            low_stock.append((variant.product_id, variant_id))
-    for product_id, delta in product_delta.items():
-        product = products[product_id]
-        if product.stock > threshold >= product.stock + delta and not any(pid == product_id for pid, _ in low_stock):
-            low_stock.append((product_id, None))
-
-    running: dict[tuple[int, int | None], int] = {}
-    for change in changes:
-        key = (change.product_id, change.variant_id)
-        if key not in running:
-            start = variants[change.variant_id].stock if change.variant_id else products[change.product_id].stock
-            running[key] = start
-        running[key] += change.delta
-        movements.append(
-            StockMovement(
-                product_id=change.product_id,
-                variant_id=change.variant_id,
-                delta=change.delta,
-                stock_after=running[key],
-                reason=reason,
-                reference=reference,
-                user=user if getattr(user, "is_authenticated", False) else None,
-            )
-        )
-    StockMovement.objects.bulk_create(movements)
-    invalidate_catalog()
-
-    if low_stock:
-        from catalog.tasks import send_low_stock_alert
-
-        for product_id, variant_id in low_stock:
-            transaction.on_commit(
-                lambda p=product_id, v=variant_id: send_low_stock_alert.delay(product_id=p, variant_id=v)
-            )
-
-
-def stock_adjust(
-    *, product_id: int, variant_id: int | None = None, delta: int, reason: str, reference: str = "", user=None
-) -> None:
-    """Change one product's (or variant's) stock by `delta`; see `stock_adjust_many`."""
-    stock_adjust_many(
-        changes=[StockChange(product_id=product_id, variant_id=variant_id, delta=delta)],
-        reason=reason,
-        reference=reference,
-        user=user,
-    )
-
-
-def stock_set(
-    *,
-    product_id: int,
-    variant_id: int | None = None,
-    quantity: int,
-    reason: str = StockMovement.Reason.ADMIN,
-    reference: str = "",
-    user=None,
-) -> None:
-    """Set an absolute stock level (admin edits), recorded as the difference in the ledger."""
-    if quantity < 0:
-        raise InvalidStockChange("Stock cannot be negative.", field="stock")
-    if variant_id is None and ProductVariant.objects.filter(product_id=product_id).exists():
-        raise InvalidStockChange(
-            "This product's stock is the sum of its variants' stock; change the variants instead.", field="stock"
-        )
-    with transaction.atomic():
-        model = ProductVariant if variant_id else Product
-        current = model.objects.select_for_update().values_list("stock", flat=True).get(pk=variant_id or product_id)
-        stock_adjust(
-            product_id=product_id,
-            variant_id=variant_id,
-            delta=quantity - current,
-            reason=reason,
-            reference=reference,
-            user=user,
-        )
+from catalog.stock import lock_stock_rows, stock_adjust, stock_set
+from common.services import model_update
 
 
 def unique_slug(*, model, value: str, max_length: int, exclude_pk: int | None = None) -> str:
@@ -241,7 +61,6 @@ def category_create(
     )
     category.path, category.depth = _category_path(category)
     Category.objects.filter(pk=category.pk).update(path=category.path, depth=category.depth)
-    invalidate_catalog()
     return category
 
 
@@ -255,16 +74,13 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
     A category cannot become its own ancestor (400 on `parent`).
     """
     category = Category.objects.select_for_update().get(pk=category.pk)
-    unknown = set(data) - CATEGORY_FIELDS
-    if unknown:
-        raise InvalidCatalogInput(f"Unknown category fields: {', '.join(sorted(unknown))}.")
-    if "slug" in data:
-        if data["slug"]:
-            _check_slug_free(model=Category, slug=data["slug"], exclude_pk=category.pk)
-        else:
-            data["slug"] = unique_slug(
-                model=Category, value=data.get("name", category.name), max_length=140, exclude_pk=category.pk
-            )
+    data = dict(data)
+    if data.get("slug"):
+        _check_slug_free(model=Category, slug=data["slug"], exclude_pk=category.pk)
+    elif "slug" in data:
+        data["slug"] = unique_slug(
+            model=Category, value=data.get("name", category.name), max_length=140, exclude_pk=category.pk
+        )
     old_path, old_depth = category.path, category.depth
     new_parent = data.get("parent", category.parent)
     moved = "parent" in data and (new_parent.pk if new_parent else None) != category.parent_id
@@ -272,9 +88,7 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
         parent_path = Category.objects.values_list("path", flat=True).get(pk=new_parent.pk)
         if parent_path.startswith(old_path):
             raise InvalidCatalogInput("A category cannot be moved under itself or its descendants.", field="parent")
-    for field, value in data.items():
-        setattr(category, field, value)
-    category.save()
+    model_update(instance=category, fields=CATEGORY_FIELDS, data=data, error=InvalidCatalogInput)
     if moved:
         new_path, new_depth = _category_path(category)
         # One statement for the node and all its descendants: swap the old path prefix for the new one.
@@ -283,7 +97,6 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
             depth=F("depth") + (new_depth - old_depth),
         )
         category.path, category.depth = new_path, new_depth
-    invalidate_catalog()
     return category
 
 
@@ -296,7 +109,6 @@ def category_delete(*, category: Category) -> None:
         raise CatalogConflict(
             f"Category '{category.name}' still has subcategories or products; move or delete them first."
         ) from exc
-    invalidate_catalog()
 
 
 def category_descendant_ids(*, category: Category):
@@ -347,7 +159,6 @@ def product_create(
     if stock:
         stock_adjust(product_id=product.pk, delta=stock, reason=StockMovement.Reason.INITIAL, user=user)
         product.stock = stock
-    invalidate_catalog()
     return product
 
 
@@ -359,49 +170,49 @@ def product_update(*, product: Product, data: dict[str, Any], user=None) -> Prod
     """Update a product's fields. A new `stock` goes through `stock_set` (ledger reason `admin`);
     the other fields are written without touching `stock`, so a concurrent checkout is never overwritten.
     """
-    unknown = set(data) - PRODUCT_FIELDS
-    if unknown:
-        raise InvalidCatalogInput(f"Unknown product fields: {', '.join(sorted(unknown))}.")
     data = dict(data)
     stock = data.pop("stock", None)
-    if "slug" in data:
-        if data["slug"]:
-            _check_slug_free(model=Product, slug=data["slug"], exclude_pk=product.pk)
-        else:
-            data["slug"] = unique_slug(
-                model=Product, value=data.get("name", product.name), max_length=220, exclude_pk=product.pk
-            )
+    if data.get("slug"):
+        _check_slug_free(model=Product, slug=data["slug"], exclude_pk=product.pk)
+    elif "slug" in data:
+        data["slug"] = unique_slug(
+            model=Product, value=data.get("name", product.name), max_length=220, exclude_pk=product.pk
+        )
     if "sku" in data and Product.objects.filter(sku=data["sku"]).exclude(pk=product.pk).exists():
         raise InvalidCatalogInput(f"The SKU '{data['sku']}' is already in use.", field="sku")
     if "currency" in data:
         data["currency"] = data["currency"].lower()
-    if data:
-        for field, value in data.items():
-            setattr(product, field, value)
-        update_fields = [Product._meta.get_field(f).attname for f in data]
-        product.save(update_fields=[*update_fields, "updated_at"])
+    model_update(instance=product, fields=PRODUCT_FIELDS - {"stock"}, data=data, error=InvalidCatalogInput)
     if stock is not None:
         stock_set(product_id=product.pk, quantity=stock, user=user)
         product.stock = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
-    invalidate_catalog()
     return product
 
 
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
-    """Delete a product; one that orders still reference is a 409 (deactivate it instead)."""
+    """Delete a product; one that orders still reference is a 409 (deactivate it instead).
+
+    The product is locked first: the cascade deletes its variants before it, and a variant must never
+    be locked before its product.
+    """
+    lock_stock_rows(product_ids=[product.pk])
     try:
         product.delete()
     except (ProtectedError, RestrictedError) as exc:
         raise CatalogConflict(
             f"Product '{product.name}' has been ordered and cannot be deleted; deactivate it instead."
         ) from exc
-    invalidate_catalog()
 
 
+@transaction.atomic
 def products_set_active(*, product_ids: Iterable[int], is_active: bool) -> int:
-    """Activate or deactivate several products at once (admin actions); returns how many changed."""
-    return Product.objects.filter(pk__in=list(product_ids)).exclude(is_active=is_active).update(is_active=is_active)
+    """Activate or deactivate several products at once (admin actions); returns how many changed.
+
+    The rows are locked in the stock lock order first, so the UPDATE cannot deadlock with a checkout.
+    """
+    locked = lock_stock_rows(product_ids=product_ids).products
+    return Product.objects.filter(pk__in=list(locked)).exclude(is_active=is_active).update(is_active=is_active)
 
 
 # --- Variants ---------------------------------------------------------------------------------
@@ -424,7 +235,7 @@ def variant_create(
     """
     if ProductVariant.objects.filter(sku=sku).exists():
         raise InvalidCatalogInput(f"The SKU '{sku}' is already in use.", field="sku")
-    locked = Product.objects.select_for_update().only("pk", "stock").get(pk=product.pk)
+    locked = lock_stock_rows(product_ids=[product.pk]).products[product.pk]
     if locked.stock and not ProductVariant.objects.filter(product_id=product.pk).exists():
         stock_adjust(
             product_id=product.pk,
@@ -441,7 +252,6 @@ def variant_create(
             product_id=product.pk, variant_id=variant.pk, delta=stock, reason=StockMovement.Reason.INITIAL, user=user
         )
         variant.stock = stock
-    invalidate_catalog()
     return variant
 
 
@@ -450,34 +260,31 @@ VARIANT_FIELDS = {"sku", "name", "attributes", "price", "is_active", "stock"}
 
 @transaction.atomic
 def variant_update(*, variant: ProductVariant, data: dict[str, Any], user=None) -> ProductVariant:
-    """Update a variant; a new `stock` goes through `stock_set` (ledger `admin`, product sum kept)."""
-    unknown = set(data) - VARIANT_FIELDS
-    if unknown:
-        raise InvalidCatalogInput(f"Unknown variant fields: {', '.join(sorted(unknown))}.")
+    """Update a variant; a new `stock` goes through `stock_set` (ledger `admin`, product sum kept).
+
+    Its product is locked before the variant row, in the stock lock order a checkout takes too.
+    """
     data = dict(data)
     stock = data.pop("stock", None)
     if "sku" in data and ProductVariant.objects.filter(sku=data["sku"]).exclude(pk=variant.pk).exists():
         raise InvalidCatalogInput(f"The SKU '{data['sku']}' is already in use.", field="sku")
-    if data:
-        for field, value in data.items():
-            setattr(variant, field, value)
-        variant.save(update_fields=[*data, "updated_at"])
+    lock_stock_rows(product_ids=[variant.product_id], variant_ids=[variant.pk])
+    model_update(instance=variant, fields=VARIANT_FIELDS - {"stock"}, data=data, error=InvalidCatalogInput)
     if stock is not None:
         stock_set(product_id=variant.product_id, variant_id=variant.pk, quantity=stock, user=user)
         variant.stock = ProductVariant.objects.values_list("stock", flat=True).get(pk=variant.pk)
-    invalidate_catalog()
     return variant
 
 
 @transaction.atomic
 def variant_delete(*, variant: ProductVariant, user=None) -> None:
     """Delete a variant; its stock leaves the product's sum first (ledger `correction`)."""
-    current = ProductVariant.objects.select_for_update().values_list("stock", flat=True).get(pk=variant.pk)
-    if current:
+    locked = lock_stock_rows(product_ids=[variant.product_id], variant_ids=[variant.pk]).variants[variant.pk]
+    if locked.stock:
         stock_adjust(
             product_id=variant.product_id,
             variant_id=variant.pk,
-            delta=-current,
+            delta=-locked.stock,
             reason=StockMovement.Reason.CORRECTION,
             reference=f"variant {variant.sku} deleted",
             user=user,
@@ -489,4 +296,3 @@ def variant_delete(*, variant: ProductVariant, user=None) -> None:
         raise CatalogConflict(
             f"Variant '{variant.sku}' has been ordered and cannot be deleted; deactivate it instead."
         ) from exc
-    invalidate_catalog()

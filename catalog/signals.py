@@ -1,7 +1,8 @@
 """Side concern only: any single-row save or delete of catalog data invalidates the catalog cache.
 
-Bulk writes are covered by `CatalogQuerySet`; services call `invalidate_catalog()` themselves too.
-Bumping twice in one transaction is harmless (one version per commit hook).
+Bulk writes are covered by `CatalogQuerySet`: together they are the one invalidation point every catalog
+write passes through (services do not call `invalidate_catalog()` themselves). Bumping twice in one
+transaction is harmless (one version per commit).
 """
 
 from django.db.models.signals import post_delete, post_save

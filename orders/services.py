@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.services import StockChange, stock_adjust_many
+from catalog.stock import StockChange, stock_adjust_many
 from common.money import quantize_money
 from orders import state
 from orders.exceptions import (

@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, DecimalField
 from django.db.models.functions import Round
 
-from catalog.cache import invalidate_catalog
 from catalog.models import Product
 from reviews import selectors
 from reviews.exceptions import (
@@ -55,7 +54,6 @@ def product_rating_refresh(*, product_id: int) -> None:
     Product.objects.filter(pk=product_id).update(
         review_count=stats["count"], average_rating=Decimal(average).quantize(Decimal("0.01"))
     )
-    invalidate_catalog()
 
 
 def _check_author_or_staff(*, review: Review, actor) -> None:

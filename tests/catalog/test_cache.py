@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test.utils import override_settings
 
-from catalog import services
+from catalog import services, stock
 from catalog.models import Category, Product, ProductVariant
 from tests.factories import CategoryFactory, ProductFactory, VariantFactory
 
@@ -181,10 +181,21 @@ def test_variant_services(api_client, product, django_capture_on_commit_callback
 def test_stock_adjust_from_checkout(api_client, product, django_capture_on_commit_callbacks):
     assert_invalidated(
         api_client, f"{PRODUCTS}p/",
-        lambda: services.stock_adjust(product_id=product.pk, delta=-4, reason="order", reference="ORD-1"),
+        lambda: stock.stock_adjust(product_id=product.pk, delta=-4, reason="order", reference="ORD-1"),
         django_capture_on_commit_callbacks,
     )  # fmt: skip
     assert get(api_client, f"{PRODUCTS}p/").json()["stock"] == 6
+
+
+def test_stock_only_edit_of_a_variant(api_client, product, django_capture_on_commit_callbacks):
+    # no row is saved: the stock UPDATE of the stock service is what must invalidate
+    variant = ProductVariant.objects.get(product__slug="v")
+    assert_invalidated(
+        api_client, f"{PRODUCTS}v/",
+        lambda: services.variant_update(variant=variant, data={"stock": 2}),
+        django_capture_on_commit_callbacks,
+    )  # fmt: skip
+    assert get(api_client, f"{PRODUCTS}v/").json()["stock"] == 2
 
 
 def test_queryset_update(api_client, product, django_capture_on_commit_callbacks):
@@ -252,7 +263,7 @@ def test_invalidation_with_real_commits(api_client):
     product = ProductFactory(slug="real", category=category, stock=3)
     warm(api_client, f"{PRODUCTS}real/")
 
-    services.stock_adjust(product_id=product.pk, delta=-1, reason="order")
+    stock.stock_adjust(product_id=product.pk, delta=-1, reason="order")
 
     response = get(api_client, f"{PRODUCTS}real/")
     assert response["X-Cache"] == "MISS" and response.json()["stock"] == 2

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from catalog.cache import VERSION_KEY, catalog_version
-from catalog.services import StockChange, stock_adjust_many
+from catalog.stock import StockChange, stock_adjust_many
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,11 +11,11 @@ from catalog.services import (
     product_create,
     product_delete,
     product_update,
-    stock_set,
     variant_create,
     variant_delete,
     variant_update,
 )
+from catalog.stock import stock_set
 from tests.factories import CategoryFactory, ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
 import threading
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
@@ -7,7 +8,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from catalog.exceptions import InsufficientStock, InvalidStockChange
 from catalog.models import Product, ProductVariant, StockMovement
-from catalog.services import StockChange, stock_adjust, stock_adjust_many, stock_set
+from catalog.services import variant_delete, variant_update
+from catalog.stock import StockChange, stock_adjust, stock_adjust_many, stock_set
 from tests.factories import ProductFactory, UserFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +133,76 @@ def test_low_stock_of_a_variant_names_the_variant(django_capture_on_commit_callb
     assert "Red M" in mail.outbox[0].subject
 
 
+@pytest.fixture
+def queued_alerts(monkeypatch):
+    """The keyword arguments of every low-stock alert queued (the task itself is not run)."""
+    queued: list[dict] = []
+    monkeypatch.setattr("catalog.stock.send_low_stock_alert", SimpleNamespace(delay=lambda **kw: queued.append(kw)))
+    return queued
+
+
+@override_settings(LOW_STOCK_THRESHOLD=5)
+def test_the_alert_names_the_movement_that_crossed_the_threshold(queued_alerts, django_capture_on_commit_callbacks):
+    product = ProductFactory(stock=0)
+    red = VariantFactory(product=product, stock=8)
+    blue = VariantFactory(product=product, stock=20)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_adjust_many(
+            changes=[StockChange(product.pk, blue.pk, -1), StockChange(product.pk, red.pk, -2)]
+            + [StockChange(product.pk, red.pk, -2)],  # red 8 -> 6 -> 4: the second one crosses
+            reason="order",
+        )
+
+    crossing = StockMovement.objects.get(variant=red, stock_after=4)
+    assert queued_alerts == [{"product_id": product.pk, "variant_id": red.pk, "movement_id": crossing.pk}]
+
+
+@override_settings(LOW_STOCK_THRESHOLD=5)
+def test_a_product_crossing_with_no_variant_crossing_is_alerted_for_the_product(
+    queued_alerts, django_capture_on_commit_callbacks
+):
+    product = ProductFactory(stock=0)
+    red = VariantFactory(product=product, stock=3)
+    VariantFactory(product=product, stock=3)  # the product has 6; each variant was already low
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_adjust(product_id=product.pk, variant_id=red.pk, delta=-1, reason="order")
+
+    crossing = StockMovement.objects.get(variant=red, reason="order")
+    assert queued_alerts == [{"product_id": product.pk, "variant_id": None, "movement_id": crossing.pk}]
+
+
+def _stock_lock_order(queries) -> list[str]:
+    """The stock tables in the order the statements first locked a row of them (SELECT FOR UPDATE, UPDATE, DELETE)."""
+    order: list[str] = []
+    for sql in (q["sql"] for q in queries):
+        for table in ("catalog_product", "catalog_productvariant"):
+            quoted = f'"{table}"'
+            locks = f"FOR UPDATE OF {quoted}" in sql or sql.startswith((f"UPDATE {quoted}", f"DELETE FROM {quoted}"))
+            if locks and table not in order:
+                order.append(table)
+    return order
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda v: stock_set(product_id=v.product_id, variant_id=v.pk, quantity=3),
+        lambda v: variant_update(variant=v, data={"name": "Renamed", "stock": 3}),
+        lambda v: variant_delete(variant=v),
+    ],
+    ids=["stock_set", "variant_update", "variant_delete"],
+)
+def test_staff_variant_writes_lock_the_product_before_the_variant(write):
+    variant = VariantFactory(stock=5)
+
+    with CaptureQueriesContext(connection) as ctx:
+        write(ProductVariant.objects.get(pk=variant.pk))
+
+    assert _stock_lock_order(ctx.captured_queries) == ["catalog_product", "catalog_productvariant"]
+
+
 @override_settings(LOW_STOCK_THRESHOLD=5)
 def test_no_email_before_commit(django_capture_on_commit_callbacks):
     UserFactory(is_staff=True)
@@ -189,7 +261,7 @@ def test_concurrent_decrements_never_oversell_and_the_ledger_adds_up():
 
 def test_stock_above_the_integer_column_is_refused_clearly():
     from catalog.exceptions import InvalidStockChange
-    from catalog.services import stock_adjust
+    from catalog.stock import stock_adjust
     from config.limits import INTEGER_MAX
 
     product = ProductFactory(stock=10)

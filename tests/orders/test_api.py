@@ -84,7 +84,7 @@ def test_checkout_out_of_stock_is_a_409_with_the_available_quantity(user, user_c
     address = AddressFactory(user=user)
     variant = VariantFactory(name="Small", stock=2)
     fill_cart(user, (variant.product, variant, 2))
-    from catalog.services import stock_adjust
+    from catalog.stock import stock_adjust
 
     stock_adjust(product_id=variant.product_id, variant_id=variant.pk, delta=-1, reason="admin")
 

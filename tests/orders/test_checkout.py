@@ -197,7 +197,7 @@ def test_insufficient_stock_is_a_409_naming_the_item_and_what_is_left(buyer):
     scarce = ProductFactory(name="Rare Vinyl", stock=5)
     fill_cart(user, (plenty, 1), (scarce, 4))
     scarce_stock = Product.objects.filter(pk=scarce.pk)
-    from catalog.services import stock_adjust
+    from catalog.stock import stock_adjust
 
     stock_adjust(product_id=scarce.pk, delta=-3, reason="admin")  # someone else bought 3 meanwhile
     before = db_state()

@@ -67,7 +67,7 @@ def test_twenty_buyers_racing_for_the_last_ten_units_never_oversell():
     # given: 10 units left, 20 carts holding one each (added while there was stock)
     product = ProductFactory(stock=20)
     carts = buyers(product)
-    from catalog.services import stock_adjust
+    from catalog.stock import stock_adjust
 
     stock_adjust(product_id=product.pk, delta=-10, reason="admin", reference="sold elsewhere")
 

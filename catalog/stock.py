@@ -1,0 +1,265 @@
+"""Stock: the one lock order for stock rows, and the one locked way to change stock.
+
+Lock order for stock rows, everywhere: products by id, then variants by id, always through
+`lock_stock_rows`. Any catalog write that touches a variant row takes its product first through it,
+so a staff edit and a checkout of the same variant wait for each other instead of deadlocking.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+
+from catalog.exceptions import InsufficientStock, InvalidStockChange
+from catalog.models import Product, ProductVariant, StockMovement
+from catalog.tasks import send_low_stock_alert
+from common.tasks import enqueue_on_commit
+from config.limits import INTEGER_MAX
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """Change the stock of a product, or of one of its variants, by `delta` units."""
+
+    product_id: int
+    variant_id: int | None
+    delta: int
+
+
+class StockRows(NamedTuple):
+    """Rows locked by `lock_stock_rows`, by id, with the stock read under the lock."""
+
+    products: dict[int, Product]
+    variants: dict[int, ProductVariant]
+
+
+def lock_stock_rows(*, product_ids: Iterable[int], variant_ids: Iterable[int] = ()) -> StockRows:
+    """Lock (SELECT ... FOR UPDATE) the products, then the variants, each in id order; return them.
+
+    The one lock order for stock rows: a caller that touches a variant locks its product here first.
+    Missing ids are simply absent from the result.
+    """
+    products = (
+        Product.objects.filter(pk__in=set(product_ids))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .only("pk", "name", "stock")
+    )
+    variants = (
+        ProductVariant.objects.filter(pk__in={pk for pk in variant_ids if pk is not None})
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .only("pk", "product_id", "name", "stock")
+    )
+    return StockRows(products={p.pk: p for p in products}, variants={v.pk: v for v in variants})
+
+
+@transaction.atomic
+def stock_adjust_many(
+    *,
+    changes: Iterable[StockChange],
+    reason: str,
+    reference: str = "",
+    user=None,
+) -> None:
+    """Apply several stock changes atomically, or none of them.
+
+    Guarantees: rows are locked through `lock_stock_rows` (products by id, then variants by id) so
+    concurrent callers cannot deadlock; no stock goes below zero (`InsufficientStock`, 409, names what
+    is left; the database check constraint backs this up) nor above the integer column (400); a
+    variant's delta is applied to its product's stock too, so a product with variants shows the sum of
+    its variants; one UPDATE per table whatever the number of rows; every change writes a
+    `StockMovement`; staff are emailed once per row that falls to or below `LOW_STOCK_THRESHOLD`.
+    The catalog cache follows through the model layer (`CatalogQuerySet.update`).
+    """
+    changes = [c for c in changes if c.delta != 0]
+    if not changes:
+        return
+    rows = _lock(changes)
+    _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+
+
+def stock_adjust(
+    *, product_id: int, variant_id: int | None = None, delta: int, reason: str, reference: str = "", user=None
+) -> None:
+    """Change one product's (or variant's) stock by `delta`; see `stock_adjust_many`."""
+    stock_adjust_many(
+        changes=[StockChange(product_id=product_id, variant_id=variant_id, delta=delta)],
+        reason=reason,
+        reference=reference,
+        user=user,
+    )
+
+
+@transaction.atomic
+def stock_set(
+    *,
+    product_id: int,
+    variant_id: int | None = None,
+    quantity: int,
+    reason: str = StockMovement.Reason.ADMIN,
+    reference: str = "",
+    user=None,
+) -> None:
+    """Set an absolute stock level (admin edits), recorded as the difference in the ledger.
+
+    The level is read under the same locks, in the same order, as a checkout takes.
+    """
+    if quantity < 0:
+        raise InvalidStockChange("Stock cannot be negative.", field="stock")
+    rows = lock_stock_rows(product_ids=[product_id], variant_ids=[variant_id] if variant_id is not None else [])
+    if variant_id is None and ProductVariant.objects.filter(product_id=product_id).exists():
+        raise InvalidStockChange(
+            "This product's stock is the sum of its variants' stock; change the variants instead.", field="stock"
+        )
+    row = rows.variants.get(variant_id) if variant_id is not None else rows.products.get(product_id)
+    change = StockChange(product_id=product_id, variant_id=variant_id, delta=quantity - (row.stock if row else 0))
+    if row is None or change.delta:  # a missing row is refused by _validate
+        _adjust_locked(rows=rows, changes=[change], reason=reason, reference=reference, user=user)
+
+
+# --- The steps of a stock change ------------------------------------------------------------------
+# `rows` keep the stock read under the lock, before the change: the ledger and the alert count from it.
+
+
+def _lock(changes: list[StockChange]) -> StockRows:
+    """Lock every row the changes touch, in the one stock lock order."""
+    return lock_stock_rows(product_ids=[c.product_id for c in changes], variant_ids=[c.variant_id for c in changes])
+
+
+def _adjust_locked(*, rows: StockRows, changes: list[StockChange], reason: str, reference: str, user) -> None:
+    """Validate, apply, record and alert non-zero `changes` on rows this transaction has locked."""
+    product_delta, variant_delta = _validate(rows=rows, changes=changes, reason=reason)
+    _apply(product_delta=product_delta, variant_delta=variant_delta)
+    movements = _ledger(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+    _alert(rows=rows, changes=changes, movements=movements)
+
+
+def _validate(*, rows: StockRows, changes: list[StockChange], reason: str) -> tuple[dict[int, int], dict[int, int]]:
+    """The net delta per product and per variant, or the error that refuses the whole batch."""
+    if reason not in StockMovement.Reason.values:
+        raise InvalidStockChange(f"Unknown stock movement reason {reason!r}.")
+    product_delta: dict[int, int] = {}
+    variant_delta: dict[int, int] = {}
+    for change in changes:
+        if change.product_id not in rows.products:
+            raise InvalidStockChange(f"Product {change.product_id} does not exist.")
+        if change.variant_id is not None:
+            variant = rows.variants.get(change.variant_id)
+            if variant is None or variant.product_id != change.product_id:
+                raise InvalidStockChange(f"Variant {change.variant_id} does not belong to product {change.product_id}.")
+            variant_delta[variant.pk] = variant_delta.get(variant.pk, 0) + change.delta
+        product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
+    _check_levels(rows=rows, product_delta=product_delta, variant_delta=variant_delta)
+    return product_delta, variant_delta
+
+
+def _check_levels(*, rows: StockRows, product_delta: dict[int, int], variant_delta: dict[int, int]) -> None:
+    """Refuse a level below zero (409, naming what is left) or above the integer column (400)."""
+    for variant_id, delta in variant_delta.items():
+        variant = rows.variants[variant_id]
+        if variant.stock + delta < 0:
+            product = rows.products[variant.product_id]
+            raise InsufficientStock(
+                f"Only {variant.stock} of '{product.name} – {variant.name}' left in stock.",
+                extra={"available": variant.stock, "product": product.pk, "variant": variant.pk},
+            )
+    levels = [rows.variants[pk].stock + d for pk, d in variant_delta.items()]
+    levels += [rows.products[pk].stock + d for pk, d in product_delta.items()]
+    if any(level > INTEGER_MAX for level in levels):  # the column is a PostgreSQL integer: refuse, do not overflow
+        raise InvalidStockChange(f"Stock cannot exceed {INTEGER_MAX}.", field="stock")
+    for product_id, delta in product_delta.items():
+        product = rows.products[product_id]
+        if product.stock + delta < 0:
+            raise InsufficientStock(
+                f"Only {product.stock} of '{product.name}' left in stock.",
+                extra={"available": product.stock, "product": product.pk, "variant": None},
+            )
+
+
+def _apply(*, product_delta: dict[int, int], variant_delta: dict[int, int]) -> None:
+    """One UPDATE per table, so a checkout's query count does not grow with its cart lines."""
+    _add_to_stock(ProductVariant, variant_delta)
+    _add_to_stock(Product, product_delta)
+
+
+def _add_to_stock(model, deltas: dict[int, int]) -> None:
+    """`UPDATE ... SET stock = stock + CASE id WHEN .. THEN .. END WHERE id IN (..)` on locked rows."""
+    if not deltas:
+        return
+    model.objects.filter(pk__in=list(deltas)).update(
+        stock=F("stock")
+        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), output_field=IntegerField())
+    )
+
+
+def _ledger(*, rows: StockRows, changes: list[StockChange], reason: str, reference: str, user) -> list[StockMovement]:
+    """Write one `StockMovement` per change, with the running stock of its row; return them with pks."""
+    running: dict[tuple[int, int | None], int] = {}
+    movements = []
+    for change in changes:
+        key = (change.product_id, change.variant_id)
+        if key not in running:
+            row = rows.variants[change.variant_id] if change.variant_id else rows.products[change.product_id]
+            running[key] = row.stock
+        running[key] += change.delta
+        movements.append(
+            StockMovement(
+                product_id=change.product_id,
+                variant_id=change.variant_id,
+                delta=change.delta,
+                stock_after=running[key],
+                reason=reason,
+                reference=reference,
+                user=user if getattr(user, "is_authenticated", False) else None,
+            )
+        )
+    # bulk_create sets the pks on PostgreSQL (RETURNING); the alert names the movement that crossed.
+    return StockMovement.objects.bulk_create(movements)
+
+
+def _alert(*, rows: StockRows, changes: list[StockChange], movements: list[StockMovement]) -> None:
+    """Queue one low-stock email per row this batch took from above the threshold to at or below it."""
+    variant_crossed, product_crossed = _crossings(rows=rows, changes=changes, movements=movements)
+    for variant_id, movement_id in variant_crossed.items():
+        product_id = rows.variants[variant_id].product_id
+        enqueue_on_commit(send_low_stock_alert, product_id=product_id, variant_id=variant_id, movement_id=movement_id)
+    alerted_products = {rows.variants[pk].product_id for pk in variant_crossed}
+    for product_id, movement_id in product_crossed.items():
+        if product_id not in alerted_products:  # its variant's email already says it
+            enqueue_on_commit(send_low_stock_alert, product_id=product_id, variant_id=None, movement_id=movement_id)
+
+
+def _crossings(
+    *, rows: StockRows, changes: list[StockChange], movements: list[StockMovement]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """The movement id that took each variant, and each product, across the threshold in this batch."""
+    threshold = settings.LOW_STOCK_THRESHOLD
+    variant_level = {pk: v.stock for pk, v in rows.variants.items()}
+    product_level = {pk: p.stock for pk, p in rows.products.items()}
+    variant_crossed: dict[int, int] = {}
+    product_crossed: dict[int, int] = {}
+    for change, movement in zip(changes, movements, strict=True):
+        if change.variant_id is not None:
+            _track_crossing(variant_level, variant_crossed, change.variant_id, change.delta, movement.pk, threshold)
+        _track_crossing(product_level, product_crossed, change.product_id, change.delta, movement.pk, threshold)
+    # Only a row that started above the threshold crossed it: one already low had its email then.
+    return (
+        {pk: m for pk, m in variant_crossed.items() if rows.variants[pk].stock > threshold},
+        {pk: m for pk, m in product_crossed.items() if rows.products[pk].stock > threshold},
+    )
+
+
+def _track_crossing(
+    level: dict[int, int], crossed: dict[int, int], pk: int, delta: int, movement_id: int, threshold: int
+) -> None:
+    """Follow one row's level; keep the movement that last took it from above the threshold to at or below."""
+    before = level[pk]
+    after = level[pk] = before + delta
+    if before > threshold >= after:
+        crossed[pk] = movement_id
+    elif after > threshold:
+        crossed.pop(pk, None)
