@@ -1,15 +1,18 @@
 # `make run`: the shop on the embedded default (SQLite, in-process cache, eager Celery).
-# `make test`: the whole suite on PostgreSQL and Redis.
+# `make test`: the whole suite on PostgreSQL and Redis (with the Kubernetes manifests' checks).
+# `make k8s-check`: only those checks (deploy/k8s rendered, schema-validated and scanned; no cluster needed).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# checkov and kubernetes-validate, in a venv of their own: their dependency trees fight the project's pins.
+DEPLOY_VENV := .venv-deploy
 
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/shop
 export REDIS_URL_TEST ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test e2e lint check bench clean
+.PHONY: run test e2e lint check bench clean deploy-tools k8s-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +36,21 @@ $(VENV)/.installed-e2e: requirements-e2e.txt $(VENV)/.installed-dev
 	$(PIP) install --quiet -r requirements-e2e.txt
 	touch $@
 
-test: $(VENV)/.installed-dev
+$(DEPLOY_VENV)/.installed: requirements-deploy.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --upgrade pip
+	$(DEPLOY_VENV)/bin/pip install --quiet -r requirements-deploy.txt
+	touch $@
+
+deploy-tools: $(DEPLOY_VENV)/.installed
+
+test: $(VENV)/.installed-dev deploy-tools
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
 		$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Needs kubectl on PATH (it renders the overlays offline); no database, Redis or cluster.
+k8s-check: $(VENV)/.installed-dev deploy-tools
+	$(PY) -m pytest tests/ops/test_k8s.py $(PYTEST_ARGS)
 
 # Browser tests (Debian's Chromium) and schema fuzzing against a live gunicorn with DEBUG=false.
 e2e: $(VENV)/.installed-e2e
@@ -54,4 +69,4 @@ bench: $(VENV)/.installed-run
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) $(DEPLOY_VENV) db.sqlite3 staticfiles
