@@ -20,12 +20,15 @@ from coupons.models import Coupon, CouponRedemption
 from coupons.selectors import PricedLine, coupon_evaluate_loaded, coupon_normalize_code
 
 
-def lock_coupon(*, code: str) -> Coupon | None:
-    """The coupon with this code (case-insensitive), row-locked until the transaction ends; None if none."""
-    normalized = coupon_normalize_code(code)
-    if not normalized:
-        return None
-    return Coupon.objects.select_for_update(of=("self",)).filter(code__iexact=normalized).first()
+def lock_coupon(*, code: str | None = None, pk: int | None = None) -> Coupon | None:
+    """The coupon with this id, or this code (case-insensitive), row-locked until the transaction ends;
+    None if there is none.
+    """
+    coupons = Coupon.objects.select_for_update(of=("self",))
+    if pk is not None:
+        return coupons.filter(pk=pk).first()
+    normalized = coupon_normalize_code(code or "")
+    return coupons.filter(code__iexact=normalized).first() if normalized else None
 
 
 @transaction.atomic
@@ -132,8 +135,10 @@ def coupon_create(*, data: dict[str, Any]) -> Coupon:
 @transaction.atomic
 def coupon_update(*, coupon: Coupon, data: dict[str, Any]) -> Coupon:
     """Update a coupon; the merged result must satisfy the same rules as a new one."""
-    coupon = Coupon.objects.select_for_update(of=("self",)).get(pk=coupon.pk)
-    return _coupon_write(coupon=coupon, data=data)
+    locked = lock_coupon(pk=coupon.pk)
+    if locked is None:
+        raise Coupon.DoesNotExist(f"Coupon {coupon.pk} does not exist.")
+    return _coupon_write(coupon=locked, data=data)
 
 
 @transaction.atomic

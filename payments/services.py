@@ -126,7 +126,7 @@ def checkout_session_create(*, user, order_id: uuid.UUID) -> Payment:
     locked meanwhile, so concurrent calls for one order create one session.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id, user=user).first()
+        order = _lock_order(pk=order_id, user=user)
         if order is None:
             raise InvalidInput("No such order.", field="order")
         if order.status != Order.Status.PENDING:
@@ -241,6 +241,11 @@ def checkout_sessions_expire_on_commit(*, order_id) -> None:
 # --- Locks ---------------------------------------------------------------------------------------
 
 
+def _lock_order(**lookup) -> Order | None:
+    # The order row (orders' lock_order, spelled here: this module imports orders.models only).
+    return Order.objects.select_for_update(of=("self",)).filter(**lookup).first()
+
+
 def lock_payment(**lookup) -> Payment | None:
     """Lock the order of the payment matching `lookup`, then the payment itself; None if there is none.
 
@@ -251,7 +256,7 @@ def lock_payment(**lookup) -> Payment | None:
     order_id = Payment.objects.filter(**lookup).values_list("order_id", flat=True).first()
     if order_id is None:
         return None
-    list(Order.objects.select_for_update(of=("self",)).filter(pk=order_id).values_list("pk", flat=True))
+    _lock_order(pk=order_id)
     return Payment.objects.select_for_update(of=("self",)).filter(**lookup).first()
 
 
@@ -408,7 +413,7 @@ def payment_lock_for_session(*, session: dict) -> Payment | None:
         return payment
     order_id = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
     try:
-        order = Order.objects.select_for_update(of=("self",)).filter(pk=uuid.UUID(str(order_id))).first()
+        order = _lock_order(pk=uuid.UUID(str(order_id)))
     except ValueError:
         order = None
     if order is None:
