@@ -1,21 +1,124 @@
-"""Cart reads: the cart as the API shows it, in a constant number of queries."""
+"""Cart reads: lines, totals (the one place they are computed) and the cart as the API shows it.
 
+Pure reads in a constant number of queries: nothing here writes a row, not even the user's first
+cart (`cart.services.cart_get_or_create` does that). A line's `unit_price` is the price when it was
+added: it is what checkout charges. Totals are Decimal, rounded half-up through `common.money` only.
+The coupon rules are coupons' (`coupons.selectors`), fed with the cart's lines.
+"""
+
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 
+from cart.exceptions import CartItemNotFound
 from cart.models import Cart, CartItem
-from cart.services import (
-    CartTotals,
-    cart_item_available_stock,
-    cart_item_current_price,
-    cart_item_problem,
-    cart_items_for_read,
-    cart_totals,
-)
-from common.money import quantize_money
+from common.money import ZERO, quantize_money
 from coupons.models import Coupon
+from coupons.selectors import (
+    CouponEvaluation,
+    PricedLine,
+    coupon_evaluate,
+    coupon_evaluate_loaded,
+    coupon_get_by_code,
+    coupon_scope,
+)
+
+
+@dataclass(frozen=True)
+class CartTotals:
+    lines: list[PricedLine]
+    subtotal: Decimal
+    discount: Decimal
+    total: Decimal  # subtotal - discount (merchandise only; shipping belongs to the order)
+    coupon: Coupon | None  # the applied coupon if it currently applies, else None
+    coupon_error: str  # "" or why the applied coupon no longer applies (it is then dropped from the totals)
+    item_count: int  # units
+
+
+def cart_items_for_read(*, cart: Cart):
+    """The cart's lines with everything the totals and the serializer need, in one query."""
+    return cart.items.select_related("product", "product__category", "variant").order_by("id")
+
+
+def cart_lines(*, items: Iterable[CartItem]) -> list[PricedLine]:
+    """Cart lines as the coupon rules see them, at the STORED unit price."""
+    return [
+        PricedLine(
+            product_id=item.product_id,
+            variant_id=item.variant_id,
+            category_path=item.product.category.path,
+            unit_price=item.unit_price,
+            quantity=item.quantity,
+        )
+        for item in items
+    ]
+
+
+def cart_totals(*, cart: Cart, items: Sequence[CartItem] | None = None, user=None) -> CartTotals:
+    """Subtotal, discount and total of the cart; the applied coupon is re-validated every time.
+
+    A coupon that no longer applies stays on the cart (it may apply again, e.g. once the subtotal
+    is back above its minimum) but is dropped from the totals, with the reason in `coupon_error`.
+    """
+    items = list(items) if items is not None else list(cart_items_for_read(cart=cart))
+    lines = cart_lines(items=items)
+    subtotal = quantize_money(sum((line.line_total for line in lines), ZERO))
+    discount = ZERO
+    coupon = None
+    coupon_error = ""
+    if cart.coupon_id is not None:
+        owner = user if user is not None else cart.user_id
+        evaluation = coupon_evaluate_loaded(coupon=cart.coupon, user=owner, lines=lines)
+        if evaluation.valid:
+            coupon, discount = cart.coupon, evaluation.discount
+        else:
+            coupon_error = evaluation.reason
+    return CartTotals(
+        lines=lines,
+        subtotal=subtotal,
+        discount=discount,
+        total=max(subtotal - discount, ZERO),
+        coupon=coupon,
+        coupon_error=coupon_error,
+        item_count=sum(line.quantity for line in lines),
+    )
+
+
+def cart_item_available_stock(*, item: CartItem) -> int:
+    return item.variant.stock if item.variant_id else item.product.stock
+
+
+def cart_item_current_price(*, item: CartItem) -> Decimal:
+    # Not `variant.effective_price`: that would load variant.product again, one query per line.
+    if item.variant_id and item.variant.price is not None:
+        return item.variant.price
+    return item.product.price
+
+
+def cart_item_problem(*, item: CartItem) -> str:
+    """"" when the line can be checked out as it is, else why not (for the frontend to warn)."""
+    if not item.product.is_active or (item.variant_id and not item.variant.is_active):
+        return "This product is no longer available."
+    available = cart_item_available_stock(item=item)
+    if available <= 0:
+        return "Out of stock."
+    if item.quantity > available:
+        return f"Only {available} available."
+    return ""
+
+
+def cart_item_get(*, user, item_id: int) -> CartItem:
+    """One line of the user's own cart; another user's line is a 404."""
+    item = (
+        CartItem.objects.select_related("product", "product__category", "variant")
+        .filter(pk=item_id, cart__user=user)
+        .first()
+    )
+    if item is None:
+        raise CartItemNotFound()
+    return item
 
 
 @dataclass(frozen=True)
@@ -90,9 +193,26 @@ def cart_line_view(*, item: CartItem) -> CartLineView:
     )
 
 
-def cart_get_for(*, user) -> CartView:
-    """The user's cart (created on first use) with lines and totals; the coupon is re-validated."""
-    cart, _ = Cart.objects.select_related("coupon").get_or_create(user=user)
+def cart_view_for(*, cart: Cart, user) -> CartView:
+    """The cart with lines and totals (the coupon re-validated); `cart` needs its coupon loaded."""
     items = list(cart_items_for_read(cart=cart))
     totals = cart_totals(cart=cart, items=items, user=user)
     return CartView(cart=cart, items=[cart_line_view(item=item) for item in items], totals=totals)
+
+
+def cart_coupon_check(*, user, code: str, subtotal: Decimal | None = None) -> CouponEvaluation:
+    """Whether `code` applies, for `POST /api/coupons/validate/`: against `subtotal` when given, else the
+    user's cart (no cart yet reads as an empty one).
+
+    A scoped coupon cannot be judged on a bare amount, so it is always evaluated against the cart.
+    """
+    coupon = coupon_get_by_code(code=code)
+    if coupon is None:
+        return coupon_evaluate(code=code, user=user, lines=[])
+    scope = coupon_scope(coupon=coupon)
+    if subtotal is not None and not scope.is_scoped:
+        line = PricedLine(product_id=0, variant_id=None, category_path="", unit_price=subtotal, quantity=1)
+        return coupon_evaluate_loaded(coupon=coupon, user=user, lines=[line], scope=scope)
+    items = CartItem.objects.filter(cart__user=user).select_related("product", "product__category", "variant")
+    lines = cart_lines(items=items.order_by("id"))
+    return coupon_evaluate_loaded(coupon=coupon, user=user, lines=lines, scope=scope)

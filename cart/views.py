@@ -1,10 +1,11 @@
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cart import services
-from cart.selectors import cart_get_for, cart_line_view
+from cart.selectors import cart_coupon_check, cart_line_view, cart_view_for
 from cart.serializers import (
     CartCouponInputSerializer,
     CartItemAddInputSerializer,
@@ -12,6 +13,7 @@ from cart.serializers import (
     CartItemUpdateInputSerializer,
     CartSerializer,
 )
+from coupons.serializers import CouponValidateInputSerializer, CouponValidateSerializer
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{field: [message]}`."),
@@ -20,7 +22,8 @@ ERRORS = {
 
 
 def _cart_response(user) -> Response:
-    return Response(CartSerializer(cart_get_for(user=user)).data)
+    cart = services.cart_get_or_create(user=user)  # the cart is created on first use, also by a read
+    return Response(CartSerializer(cart_view_for(cart=cart, user=user)).data)
 
 
 class CartView(APIView):
@@ -130,3 +133,32 @@ class CartCouponView(APIView):
     def delete(self, request):
         services.cart_coupon_remove(user=request.user)
         return _cart_response(request.user)
+
+
+class CouponValidateView(APIView):
+    """`POST /api/coupons/validate/` (routed by `cart.coupon_urls`): judged against the user's cart, so
+    served by the cart app, which sits above coupons.
+    """
+
+    @extend_schema(
+        tags=["coupons"],
+        summary="Check whether a coupon applies",
+        description="Always 200 for a well-formed request, also for an unknown code (`valid: false` with the "
+        "reason). Evaluated against your cart, or against `subtotal` when given (unscoped coupons only).",
+        request=CouponValidateInputSerializer,
+        responses={200: CouponValidateSerializer, 400: ERRORS[400], 401: ERRORS[401]},
+    )
+    def post(self, request):
+        data = CouponValidateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        evaluation = cart_coupon_check(
+            user=request.user, code=data.validated_data["code"], subtotal=data.validated_data.get("subtotal")
+        )
+        body = {
+            "valid": evaluation.valid,
+            "code": evaluation.code,
+            "discount": evaluation.discount,
+            "reason": evaluation.reason,
+            "currency": settings.DEFAULT_CURRENCY,
+        }
+        return Response(CouponValidateSerializer(body).data)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", include("users.urls")),
     path("api/catalog/", include("catalog.urls")),
     path("api/cart/", include("cart.urls")),
+    path("api/coupons/", include("cart.coupon_urls")),  # validate/: judged against the cart, so the cart serves it
     path("api/coupons/", include("coupons.urls")),
     path("api/orders/", include("orders.urls")),
     path("api/payments/", include("payments.urls")),

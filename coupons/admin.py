@@ -1,13 +1,17 @@
+"""Coupon admin: every write goes through coupons.services, like the API's."""
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
+from coupons.exceptions import InvalidCouponInput
 from coupons.models import Coupon, CouponRedemption
-from coupons.services import coupon_normalize_code
+from coupons.selectors import coupon_normalize_code
+from coupons.services import COUPON_FIELDS, coupon_create, coupon_rules_check, coupon_set_active, coupon_update
 
 
 class CouponAdminForm(forms.ModelForm):
-    """The same rules as the API: code upper-case and unique case-insensitively, dates in order."""
+    """The same rules as the API (coupons.services.coupon_rules_check), shown on their fields."""
 
     class Meta:
         model = Coupon
@@ -15,18 +19,19 @@ class CouponAdminForm(forms.ModelForm):
 
     def clean_code(self):
         code = coupon_normalize_code(self.cleaned_data["code"])
+        # Checked here, before the model's case-insensitive unique constraint reports it less clearly.
         if Coupon.objects.filter(code__iexact=code).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(f"The code '{code}' is already in use.")
         return code
 
-    def clean(self):
-        data = super().clean()
-        if data.get("discount_type") == Coupon.DiscountType.PERCENT and (data.get("value") or 0) > 100:
-            self.add_error("value", "A percent discount cannot be more than 100.")
-        valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
-        if valid_from and valid_until and valid_until <= valid_from:
-            self.add_error("valid_until", "valid_until must be after valid_from.")
-        return data
+    def _post_clean(self):
+        super()._post_clean()  # builds self.instance from the cleaned data
+        try:
+            coupon_rules_check(coupon=self.instance)
+        except InvalidCouponInput as exc:
+            field = exc.field if exc.field in self.fields else None
+            if field not in self.errors:  # a field already refused keeps its own message
+                self.add_error(field, exc.message)
 
 
 class CouponRedemptionInline(admin.TabularInline):
@@ -73,13 +78,25 @@ class CouponAdmin(admin.ModelAdmin):
     def times_used(self, obj) -> int:
         return obj.times_used
 
+    def save_model(self, request, obj, form, change):
+        data = {name: value for name, value in form.cleaned_data.items() if name in COUPON_FIELDS}
+        coupon = coupon_update(coupon=obj, data=data) if change else coupon_create(data=data)
+        obj.pk = coupon.pk  # the admin's redirect and log entry name the saved coupon
+
+    def save_related(self, request, form, formsets, change):
+        # The categories and products were set by the service; the redemption inline is read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
     @admin.action(description="Activate selected coupons")
     def activate(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=True)} coupon(s) activated.")
+        count = coupon_set_active(coupon_ids=queryset.values_list("pk", flat=True), is_active=True)
+        self.message_user(request, f"{count} coupon(s) activated.")
 
     @admin.action(description="Deactivate selected coupons")
     def deactivate(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=False)} coupon(s) deactivated.")
+        count = coupon_set_active(coupon_ids=queryset.values_list("pk", flat=True), is_active=False)
+        self.message_user(request, f"{count} coupon(s) deactivated.")
 
 
 @admin.register(CouponRedemption)

@@ -1,4 +1,7 @@
-from django.urls import path
+"""Staff CRUD of coupons. `POST /api/coupons/validate/` reads the user's cart, so the cart app serves it
+(`cart.coupon_urls`, included in config/urls.py under the same prefix): coupons never imports the cart.
+"""
+
 from rest_framework.routers import DefaultRouter
 
 from coupons import views
@@ -9,7 +12,4 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("", views.CouponViewSet, basename="coupon")
 
-urlpatterns = [
-    path("validate/", views.CouponValidateView.as_view(), name="validate"),
-    *router.urls,
-]
+urlpatterns = router.urls

@@ -1,48 +1,16 @@
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from coupons import services
-from coupons.selectors import coupon_check, coupon_list
-from coupons.serializers import (
-    CouponInputSerializer,
-    CouponSerializer,
-    CouponValidateInputSerializer,
-    CouponValidateSerializer,
-)
+from coupons.selectors import coupon_list
+from coupons.serializers import CouponInputSerializer, CouponSerializer
 
 STAFF_ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{field: [message]}`."),
     401: OpenApiResponse(description="Not authenticated."),
     403: OpenApiResponse(description="Staff only."),
 }
-
-
-class CouponValidateView(APIView):
-    @extend_schema(
-        tags=["coupons"],
-        summary="Check whether a coupon applies",
-        description="Always 200 for a well-formed request, also for an unknown code (`valid: false` with the "
-        "reason). Evaluated against your cart, or against `subtotal` when given (unscoped coupons only).",
-        request=CouponValidateInputSerializer,
-        responses={200: CouponValidateSerializer, 400: STAFF_ERRORS[400], 401: STAFF_ERRORS[401]},
-    )
-    def post(self, request):
-        data = CouponValidateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        evaluation = coupon_check(
-            user=request.user, code=data.validated_data["code"], subtotal=data.validated_data.get("subtotal")
-        )
-        body = {
-            "valid": evaluation.valid,
-            "code": evaluation.code,
-            "discount": evaluation.discount,
-            "reason": evaluation.reason,
-            "currency": settings.DEFAULT_CURRENCY,
-        }
-        return Response(CouponValidateSerializer(body).data)
 
 
 @extend_schema_view(

@@ -2,10 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import Order, OrderItem, OrderStatusChange, Shipment
-from orders.selectors import order_payment_status
-from payments.models import Payment
-
-PAYMENT_STATUS_CHOICES = [("unpaid", "No payment yet"), *Payment.Status.choices]
+from orders.selectors import payment_status_choices
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
@@ -110,9 +107,9 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(
         serializers.ChoiceField(
-            choices=PAYMENT_STATUS_CHOICES,
+            choices=payment_status_choices(),
             help_text="Status of the order's latest payment; `unpaid` when no payment was started.",
         )
     )
     def get_payment_status(self, order: Order) -> str:
-        return order_payment_status(order)
+        return order.payment_status  # annotated by orders.selectors.order_queryset

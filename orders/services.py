@@ -1,20 +1,35 @@
-"""Orders: checkout and every status change. Each write goes through one of these functions.
+"""Orders: checkout, every status change, and how an order reacts to money. Each write goes through here.
 
-Lock order, everywhere, so that concurrent writers cannot deadlock: the cart row (checkout) or the
-order row (everything else) first, then stock rows (catalog.services.stock_adjust_many: products by
-id, then variants by id), then the coupon row (coupons.services).
+Orders sits above users, catalog, coupons and cart (it calls their services) and below payments and
+reviews, which it never imports. What orders needs from the payment side it declares as ports that
+payments fills at start-up (`payments.apps`): a refunder, called synchronously inside the caller's
+transaction (`order_refunder_register`), and listeners told when an order expires
+(`order_expiry_listener_register`). How an order reacts to money — paid (`order_mark_paid`), refunded
+in full (`order_refunded_in_full`), refunded at staff's request (`order_set_status`, `order_cancel`) —
+is decided here; `payments.webhooks` calls these functions.
+
+Lock order, everywhere, so that concurrent writers cannot deadlock: the cart row (`cart.services.lock_cart`,
+checkout) → the order row (`lock_order`) → its payments (payments' `lock_payment`, through the refunder)
+→ stock rows (catalog's `stock_adjust_many`: products by id, then variants by id) → the coupon row
+(`coupons.services.lock_coupon`).
 """
 
+import logging
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cart.selectors import cart_items_for_read, cart_lines
+from cart.services import cart_clear, lock_cart
 from catalog.stock import StockChange, stock_adjust_many
 from common.money import quantize_money
+from common.tasks import enqueue_on_commit
+from coupons.services import coupon_redeem, coupon_release
 from orders import state
 from orders.exceptions import (
     EmptyCart,
@@ -26,9 +41,44 @@ from orders.exceptions import (
     ProductUnavailable,
 )
 from orders.models import Order, OrderItem, OrderNumber, OrderStatusChange, Shipment
+from orders.tasks import send_order_email
 from users.models import Address
 
+logger = logging.getLogger(__name__)
+
 S = Order.Status
+
+# --- Ports: what orders needs from the payment side, which sits above it --------------------------
+
+# (*, order, by) -> None: refund in full what was paid for a locked order, inside the caller's transaction;
+# raises (e.g. a 502) to roll the caller back.
+OrderRefunder = Callable[..., None]
+# (*, order_id) -> None: told inside the transaction that expires an order; queue work on commit.
+OrderExpiryListener = Callable[..., None]
+
+_ports: dict[str, OrderRefunder | None] = {"refunder": None}
+_expiry_listeners: list[OrderExpiryListener] = []
+
+
+def order_refunder_register(refunder: OrderRefunder | None) -> OrderRefunder | None:
+    """Plug in the refunder of paid orders (payments does, at start-up); returns the one it replaces."""
+    previous, _ports["refunder"] = _ports["refunder"], refunder
+    return previous
+
+
+def order_expiry_listener_register(listener: OrderExpiryListener) -> None:
+    """Call `listener(order_id=...)` whenever an unpaid order expires (once per listener)."""
+    if listener not in _expiry_listeners:
+        _expiry_listeners.append(listener)
+
+
+def _refund_paid(*, order: Order, by) -> None:
+    refunder = _ports["refunder"]
+    if refunder is None:
+        # Never cancel or refund a paid order without giving the money back.
+        raise ImproperlyConfigured("No order refunder is registered: is the payments app installed?")
+    refunder(order=order, by=by)
+
 
 def order_number_format(*, sequence: int, year: int) -> str:
     return f"ORD-{year}-{sequence:06d}"
@@ -91,13 +141,11 @@ def _record(*, order: Order, from_status: str, by, note: str = "") -> OrderStatu
 
 
 def _queue_email(*, order: Order, kind: str) -> None:
-    from orders.tasks import send_order_email
-
-    order_id = str(order.pk)
-    transaction.on_commit(lambda: send_order_email.delay(order_id=order_id, kind=kind))
+    enqueue_on_commit(send_order_email, order_id=str(order.pk), kind=kind)
 
 
-def _lock(order_id) -> Order:
+def lock_order(order_id) -> Order:
+    """The order row, locked until the transaction ends; a missing or malformed id is a 404."""
     try:
         return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
     except (Order.DoesNotExist, ValueError, ValidationError) as exc:
@@ -127,13 +175,11 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
     addresses are snapshots; the cart is emptied. Any error rolls all of it back. The confirmation
     email is queued only after the commit.
     """
-    from cart.services import cart_clear, cart_lines, cart_lock_for_checkout
-    from coupons.services import coupon_redeem
-
     shipping_address, billing_address = _addresses_for(
         user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
     )
-    cart, items = cart_lock_for_checkout(user=user)
+    cart = lock_cart(user=user)
+    items = list(cart_items_for_read(cart=cart))
     if not items:
         raise EmptyCart("Your cart is empty.")
     _check_available(items)
@@ -202,8 +248,6 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
 
 def _end_before_shipping(*, order: Order, to: str, by, note: str, reason: str) -> Order:
     """Cancel or refund an order that has not shipped: stock back, coupon use released, history."""
-    from coupons.services import coupon_release
-
     from_status = order.status
     _restock(order=order, reason=reason, by=by)
     coupon_release(order=order)
@@ -220,7 +264,7 @@ def _end_before_shipping(*, order: Order, to: str, by, note: str, reason: str) -
 @transaction.atomic
 def order_mark_paid(*, order_id, note: str = "") -> Order:
     """pending → paid (payments only), sets `paid_at`; any other current status is a 409."""
-    order = _lock(order_id)
+    order = lock_order(order_id)
     state.transition_check(order=order, to=S.PAID, actor=state.SYSTEM)
     order.status, order.paid_at = S.PAID, timezone.now()
     order.save(update_fields=["status", "paid_at", "updated_at"])
@@ -237,15 +281,13 @@ def order_cancel(*, order_id, by=None, note: str = "") -> Order:
     row is locked and its status re-checked under the lock, so of two racing cancels one wins and the
     other gets a 409.
     """
-    order = _lock(order_id)
+    order = lock_order(order_id)
     actor = state.actor_for(order=order, by=by)
     if actor == "other":
         raise OrderNotFound()
     state.transition_check(order=order, to=S.CANCELLED, actor=actor)
     if order.status in (S.PAID, S.PROCESSING):
-        from payments.services import payment_refund_for_order
-
-        payment_refund_for_order(order=order, by=by)
+        _refund_paid(order=order, by=by)
     _end_before_shipping(order=order, to=S.CANCELLED, by=by, note=note or "Cancelled", reason="cancel")
     _queue_email(order=order, kind="cancelled")
     return order
@@ -254,23 +296,50 @@ def order_cancel(*, order_id, by=None, note: str = "") -> Order:
 @transaction.atomic
 def order_expire(*, order_id) -> Order | None:
     """Cancel a pending order whose payment deadline has passed (the system); None if there is nothing
-    to do (paid meanwhile, already cancelled, deadline not reached). After the commit, the order's open
-    Stripe Checkout Session is expired too (payments.tasks.expire_checkout_sessions).
+    to do (paid meanwhile, already cancelled, deadline not reached). The expiry listeners are told
+    (payments queues the expiry of the order's open Checkout Sessions after the commit).
     """
-    order = _lock(order_id)
+    order = lock_order(order_id)
     if order.status != S.PENDING or order.payment_deadline > timezone.now():
         return None
     _end_before_shipping(order=order, to=S.CANCELLED, by=None, note="Payment deadline passed", reason="cancel")
     _queue_email(order=order, kind="cancelled")
-    order_key = str(order.pk)
-    transaction.on_commit(lambda: _expire_checkout_sessions(order_id=order_key))
+    for listener in _expiry_listeners:
+        listener(order_id=order.pk)
     return order
 
 
-def _expire_checkout_sessions(*, order_id: str) -> None:
-    from payments.tasks import expire_checkout_sessions
+def order_expire_overdue(*, batch_size: int = 100) -> int:
+    """Cancel and restock pending orders past their payment deadline. Returns how many it expired.
 
-    expire_checkout_sessions.delay(order_id=order_id)
+    Each order is expired in its own short transaction (so stock locks of one order are never held while
+    locking another's); `skip_locked` lets several workers share the work, and an order someone else
+    holds (a payment arriving, another worker) is left to them. Running it twice does nothing more.
+    """
+    expired, seen = 0, set()
+    while True:
+        candidates = list(
+            Order.objects.filter(status=S.PENDING, payment_deadline__lte=timezone.now())
+            .exclude(pk__in=seen)
+            .order_by("payment_deadline")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not candidates:
+            return expired
+        for order_id in candidates:
+            seen.add(order_id)
+            try:
+                with transaction.atomic():
+                    free = (
+                        Order.objects.select_for_update(skip_locked=True, of=("self",))
+                        .filter(pk=order_id, status=S.PENDING)
+                        .values_list("pk", flat=True)
+                        .first()
+                    )
+                    if free is not None and order_expire(order_id=order_id) is not None:
+                        expired += 1
+            except Exception:  # one broken order must not stop the others; the next run retries it
+                logger.exception("Could not expire order %s.", order_id)
 
 
 @transaction.atomic
@@ -278,7 +347,7 @@ def order_mark_refunded(*, order_id, by=None, note: str = "") -> Order:
     """paid|processing|shipped|delivered → refunded (a full refund). An order that had not shipped
     returns its stock (ledger `refund`) and its coupon use; a shipped one keeps both as they are.
     """
-    order = _lock(order_id)
+    order = lock_order(order_id)
     actor = state.actor_for(order=order, by=by)
     if actor == "other":
         raise OrderNotFound()
@@ -290,6 +359,18 @@ def order_mark_refunded(*, order_id, by=None, note: str = "") -> Order:
     order.save(update_fields=["status", "updated_at"])
     _record(order=order, from_status=from_status, by=by, note=note or "Refunded")
     return order
+
+
+@transaction.atomic
+def order_refunded_in_full(*, order_id, by=None) -> Order:
+    """The payment side reports the order's money refunded in full: the order becomes refunded when its
+    status allows it (`state.REFUNDABLE_FROM`); otherwise (pending, cancelled, already refunded) it is
+    left as it is. The order row is locked and re-checked.
+    """
+    order = lock_order(order_id)
+    if order.status not in state.REFUNDABLE_FROM:
+        return order
+    return order_mark_refunded(order_id=order.pk, by=by, note="Payment refunded in full.")
 
 
 @transaction.atomic
@@ -305,12 +386,10 @@ def order_set_status(
         raise InvalidTransition(f"Unknown order status {status!r}.")
     if status == S.CANCELLED:
         return order_cancel(order_id=order_id, by=by, note=note)
-    order = _lock(order_id)
+    order = lock_order(order_id)
     state.transition_check(order=order, to=status, actor=state.STAFF)
     if status == S.REFUNDED:
-        from payments.services import payment_refund_for_order
-
-        payment_refund_for_order(order=order, by=by)
+        _refund_paid(order=order, by=by)
         return order_mark_refunded(order_id=order.pk, by=by, note=note)
 
     from_status, now = order.status, timezone.now()

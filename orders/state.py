@@ -26,6 +26,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 
 # Stock is back on the shelf when an order ends before it left the warehouse.
 RESTOCK_FROM = frozenset({S.PENDING, S.PAID, S.PROCESSING})
+# The statuses a full refund moves to refunded (any actor): paid, processing, shipped, delivered.
+REFUNDABLE_FROM = frozenset(frm for (frm, to) in TRANSITIONS if to == S.REFUNDED)
 
 
 def actor_for(*, order: Order, by) -> str:

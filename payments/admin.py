@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from config.exceptions import ApplicationError
-from payments import services
+from payments import services, webhooks
 from payments.models import Payment, WebhookEvent
 
 
@@ -24,7 +24,7 @@ class PaymentAdmin(admin.ModelAdmin):
     def refund_in_full(self, request, queryset):
         for payment in queryset:
             try:
-                services.payment_refund(payment_id=payment.pk, amount=None, by=request.user)
+                webhooks.payment_refund(payment_id=payment.pk, amount=None, by=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"Payment {payment.pk}: {exc.message}", messages.ERROR)
             else:

@@ -1,7 +1,13 @@
-"""Payments through Stripe Checkout: sessions, verified webhook events processed once, refunds.
+"""Payments, the outbound side: Checkout Sessions, their expiry, refunds, and the Payment and
+WebhookEvent rows. Every write to those rows goes through here.
 
-Every write to Payment and WebhookEvent goes through here. Order state changes go through the
-orders app's services (imported lazily: orders calls back into `payment_refund_for_order`).
+This module never changes an order: it imports `orders.models` only. Where money moving changes an
+order (a payment arrives, a payment is refunded in full), `payments.webhooks` calls orders' services.
+Orders reaches back here only through the refunder it declares and this app registers at start-up
+(`payments.apps`): `payment_refund_for_order`, which leaves the order's own status to its caller.
+
+Locks: the order row first, then its payments (`lock_payment`), as orders' services do, so a webhook
+and a staff cancel of one order queue behind each other instead of deadlocking.
 Stripe is reached only through `payments.stripe_api.stripe_client()`, always with an idempotency key.
 """
 
@@ -18,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.money import from_minor, to_minor
+from common.tasks import enqueue_on_commit
 from config.exceptions import InvalidInput
 from orders.models import Order
 from payments.exceptions import (
@@ -28,6 +35,12 @@ from payments.exceptions import (
 )
 from payments.models import Payment, WebhookEvent
 from payments.stripe_api import provider_error, stripe_client
+from payments.tasks import (
+    expire_checkout_sessions,
+    process_webhook_event,
+    send_payment_failed_email,
+    send_refund_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,21 +54,6 @@ SESSION_REUSE_MIN_REMAINING = timedelta(minutes=2)
 
 REFUNDABLE_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
 MONEY_RECEIVED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
-ORDER_REFUNDABLE_STATUSES = (
-    Order.Status.PAID,
-    Order.Status.PROCESSING,
-    Order.Status.SHIPPED,
-    Order.Status.DELIVERED,
-)
-
-
-def _queue(task, *args) -> None:
-    """Queue a Celery task once the surrounding transaction commits (never for a rolled-back change)."""
-    def enqueue() -> None:
-        task.delay(*args)
-
-    # robust: a broker hiccup is logged and never turns a committed change (or a webhook ack) into a 500.
-    transaction.on_commit(enqueue, robust=True)
 
 
 def _timestamp(value: int | None) -> datetime | None:
@@ -107,7 +105,8 @@ def _params_digest(params: dict) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _open_payment_for(*, order: Order, now: datetime) -> Payment | None:
+def payment_open_for(*, order: Order, now: datetime) -> Payment | None:
+    """The order's newest pending Payment whose session is still open long enough to be paid."""
     return (
         order.payments.filter(
             status=Status.PENDING,
@@ -127,13 +126,13 @@ def checkout_session_create(*, user, order_id: uuid.UUID) -> Payment:
     locked meanwhile, so concurrent calls for one order create one session.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id, user=user).first()
+        order = _lock_order(pk=order_id, user=user)
         if order is None:
             raise InvalidInput("No such order.", field="order")
         if order.status != Order.Status.PENDING:
             raise OrderNotPayable(f"Order {order.number} is {order.status}; only a pending order can be paid.")
         now = timezone.now()
-        existing = _open_payment_for(order=order, now=now)
+        existing = payment_open_for(order=order, now=now)
         if existing is not None:
             return existing
 
@@ -231,30 +230,52 @@ def checkout_sessions_expire_for_order(*, order_id) -> int:
     return expired
 
 
+def checkout_sessions_expire_on_commit(*, order_id) -> None:
+    """Queue the expiry of the order's open sessions at Stripe once the caller's transaction commits.
+
+    Registered with orders (`order_expiry_listener_register`): orders calls it when it expires an order.
+    """
+    enqueue_on_commit(expire_checkout_sessions, order_id=str(order_id))
+
+
+# --- Locks ---------------------------------------------------------------------------------------
+
+
+def _lock_order(**lookup) -> Order | None:
+    # The order row (orders' lock_order, spelled here: this module imports orders.models only).
+    return Order.objects.select_for_update(of=("self",)).filter(**lookup).first()
+
+
+def lock_payment(**lookup) -> Payment | None:
+    """Lock the order of the payment matching `lookup`, then the payment itself; None if there is none.
+
+    Orders' services lock the order before its payments (order_cancel → payment_refund_for_order);
+    taking the locks in the same order here means a webhook and a staff cancel of the same order
+    queue behind each other instead of deadlocking.
+    """
+    order_id = Payment.objects.filter(**lookup).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return None
+    _lock_order(pk=order_id)
+    return Payment.objects.select_for_update(of=("self",)).filter(**lookup).first()
+
+
 # --- Refunds -------------------------------------------------------------------------------------
 
 
-def _order_mark_refunded_if_possible(*, order_id, by=None) -> None:
-    from orders.services import order_mark_refunded
+def payment_refunded_total_record(*, payment: Payment, total: Decimal) -> bool:
+    """Record the absolute refunded total of a locked payment and queue the refund email.
 
-    order = Order.objects.select_for_update().get(pk=order_id)
-    if order.status in ORDER_REFUNDABLE_STATUSES:
-        order_mark_refunded(order_id=order.pk, by=by, note="Payment refunded in full.")
-
-
-def _apply_refunded_total(*, payment: Payment, total: Decimal, by=None, move_order: bool) -> bool:
-    """Record the absolute refunded total (it only grows, so repeated reports never double count)."""
+    The total only grows, so repeated reports (the API's answer, then Stripe's charge.refunded)
+    never double count. Returns whether anything changed. The order is left as it is.
+    """
     total = min(total, payment.amount)
     if total <= payment.amount_refunded:
         return False
     payment.amount_refunded = total
     payment.status = Status.REFUNDED if total >= payment.amount else Status.PARTIALLY_REFUNDED
     payment.save(update_fields=["amount_refunded", "status", "updated_at"])
-    from payments.tasks import send_refund_email
-
-    _queue(send_refund_email, payment.pk, str(total))
-    if move_order and payment.status == Status.REFUNDED:
-        _order_mark_refunded_if_possible(order_id=payment.order_id, by=by)
+    enqueue_on_commit(send_refund_email, payment_id=payment.pk, refunded_total=str(total))
     return True
 
 
@@ -271,8 +292,12 @@ def _payment_intent_for(*, client: stripe.StripeClient, payment: Payment) -> str
     return payment.stripe_payment_intent_id
 
 
-def _refund(*, payment: Payment, amount: Decimal | None, by=None, move_order: bool) -> Payment:
-    """Refund `amount` (all that is left when None) of a locked payment through Stripe."""
+def payment_refund_locked(*, payment: Payment, amount: Decimal | None = None) -> Payment:
+    """Refund `amount` (all that is left when None) of a payment the caller has locked, through Stripe.
+
+    Records Stripe's answer (`payment_refunded_total_record`); the order is left as it is. Raises
+    InvalidInput (400) for a bad amount, PaymentNotRefundable (409), PaymentProviderError (502).
+    """
     if payment.status not in REFUNDABLE_STATUSES:
         raise PaymentNotRefundable(f"Only a succeeded payment can be refunded; this one is {payment.status}.")
     remaining = payment.amount - payment.amount_refunded
@@ -303,51 +328,28 @@ def _refund(*, payment: Payment, amount: Decimal | None, by=None, move_order: bo
     if refund.status in ("failed", "canceled"):
         raise PaymentProviderError(f"Stripe did not refund the payment (refund {refund.id} is {refund.status}).")
     refunded = from_minor(refund.amount, payment.currency)
-    _apply_refunded_total(payment=payment, total=payment.amount_refunded + refunded, by=by, move_order=move_order)
+    payment_refunded_total_record(payment=payment, total=payment.amount_refunded + refunded)
     return payment
-
-
-def _lock_payment(**lookup) -> Payment | None:
-    """Lock a payment's order, then the payment itself.
-
-    orders' services lock the order before its payments (order_cancel → payment_refund_for_order);
-    taking the locks in the same order here means a webhook and a staff cancel of the same order
-    queue behind each other instead of deadlocking.
-    """
-    order_id = Payment.objects.filter(**lookup).values_list("order_id", flat=True).first()
-    if order_id is None:
-        return None
-    list(Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
-    return Payment.objects.select_for_update().filter(**lookup).first()
-
-
-def payment_refund(*, payment_id: int, amount: Decimal | None = None, by=None) -> Payment:
-    """Refund a succeeded payment in full (amount None) or in part through Stripe.
-
-    amount_refunded and status follow Stripe's answer; a full refund moves the order to refunded.
-    Raises InvalidInput (400) for more than what is left, PaymentNotRefundable (409) for a payment
-    that did not succeed, PaymentProviderError (502) when Stripe fails (nothing is changed then).
-    """
-    with transaction.atomic():
-        payment = _lock_payment(pk=payment_id)
-        if payment is None:
-            raise Payment.DoesNotExist(f"Payment {payment_id} does not exist.")
-        return _refund(payment=payment, amount=amount, by=by, move_order=True)
 
 
 def payment_refund_for_order(*, order, by=None) -> None:
     """Refund in full what was paid for the order; a no-op when nothing was.
 
-    Called by orders' order_cancel inside its transaction: the order's own status is the caller's,
-    and a Stripe failure raises PaymentProviderError (502) so the caller rolls back.
+    Orders' refunder (registered in `payments.apps`): order_cancel and order_set_status call it inside
+    their transaction with the order row locked. The order's own status is the caller's; a Stripe
+    failure raises PaymentProviderError (502) so the caller rolls back.
     """
     with transaction.atomic():
-        payments = Payment.objects.select_for_update().filter(order_id=order.pk, status__in=REFUNDABLE_STATUSES)
-        for payment in payments.order_by("pk"):
-            _refund(payment=payment, amount=None, by=by, move_order=False)
+        payments = (
+            Payment.objects.filter(order_id=order.pk, status__in=REFUNDABLE_STATUSES)
+            .order_by("pk")
+            .select_for_update(of=("self",))
+        )
+        for payment in payments:
+            payment_refund_locked(payment=payment, amount=None)
 
 
-# --- Webhooks ------------------------------------------------------------------------------------
+# --- Webhook events: recording (processing is payments.webhooks) -------------------------------
 
 
 def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
@@ -371,78 +373,47 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
     if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
         raise InvalidInput("The webhook payload is not a Stripe event.")
 
-    from payments.tasks import process_webhook_event
-
     try:
         # Insert first (one round trip on the common path); the unique event id catches a redelivery.
         with transaction.atomic():
             event = WebhookEvent.objects.create(stripe_event_id=data["id"], type=data["type"], payload=data)
-            _queue(process_webhook_event, event.pk)
+            enqueue_on_commit(process_webhook_event, event_id=event.pk)
     except IntegrityError:
         return WebhookEvent.objects.get(stripe_event_id=data["id"]), False
     return event, True
 
 
-def webhook_event_process(*, event_id: int) -> WebhookEvent | None:
-    """Apply a stored event exactly once, however often and however concurrently this is called.
-
-    The event row is locked for the whole run, so a second worker waits and then sees it processed.
-    A handler error marks the event failed (kept for a retry or the admin's reprocess) and is re-raised.
-    """
-    failure: Exception | None = None
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
-            return event
-        handler = _HANDLERS.get(event.type)
-        if handler is None:
-            event.status = WebhookEvent.Status.IGNORED
-        else:
-            try:
-                with transaction.atomic():
-                    handler(event.payload["data"]["object"])
-            except Exception as exc:  # a task boundary: recorded on the event, re-raised for Celery's retry
-                logger.exception("Processing Stripe event %s (%s) failed.", event.stripe_event_id, event.type)
-                failure = exc
-                event.status = WebhookEvent.Status.FAILED
-                event.error = f"{type(exc).__name__}: {exc}"[:2000]
-            else:
-                event.status = WebhookEvent.Status.PROCESSED
-                event.error = ""
-        if event.status != WebhookEvent.Status.FAILED:
-            event.processed_at = timezone.now()
-        event.save(update_fields=["status", "error", "processed_at"])
-    if failure is not None:
-        raise failure
-    return event
-
-
 def webhook_event_reset_for_reprocessing(*, event_id: int) -> bool:
     """Put a failed event back in line (the admin's "reprocess"); queues its processing on commit."""
-    from payments.tasks import process_webhook_event
-
     with transaction.atomic():
         updated = WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.FAILED).update(
             status=WebhookEvent.Status.RECEIVED
         )
         if updated:
-            _queue(process_webhook_event, event_id)
+            enqueue_on_commit(process_webhook_event, event_id=event_id)
     return bool(updated)
 
 
-def _flag(payment: Payment, reason: str) -> None:
+# --- Payment rows, as Stripe reports them (called by payments.webhooks) --------------------------
+
+
+def payment_flag(*, payment: Payment, reason: str) -> None:
+    """Mark a payment for staff attention, with why."""
     payment.needs_attention = True
     payment.attention_reason = reason[:255]
+    payment.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
 
 
-def _payment_for_session(session: dict) -> Payment | None:
-    """The locked Payment of a session; a session we created but never recorded is adopted."""
-    payment = _lock_payment(stripe_session_id=session["id"])
+def payment_lock_for_session(*, session: dict) -> Payment | None:
+    """The locked Payment of a Checkout Session (its order locked first); a session we created but
+    never recorded is adopted. None for a session of no order of ours.
+    """
+    payment = lock_payment(stripe_session_id=session["id"])
     if payment is not None:
         return payment
     order_id = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
     try:
-        order = Order.objects.filter(pk=uuid.UUID(str(order_id))).first()
+        order = _lock_order(pk=uuid.UUID(str(order_id)))
     except ValueError:
         order = None
     if order is None:
@@ -459,7 +430,8 @@ def _payment_for_session(session: dict) -> Payment | None:
     )
 
 
-def _remember_payment_intent(payment: Payment, session: dict) -> None:
+def payment_intent_remember(*, payment: Payment, session: dict) -> None:
+    """Store the session's PaymentIntent id on the payment (refunds need it)."""
     payment_intent = session.get("payment_intent")
     if isinstance(payment_intent, dict):
         payment_intent = payment_intent.get("id")
@@ -468,12 +440,13 @@ def _remember_payment_intent(payment: Payment, session: dict) -> None:
         payment.save(update_fields=["stripe_payment_intent_id", "updated_at"])
 
 
-def _payment_succeeded(payment: Payment, session: dict) -> None:
-    from orders.services import order_mark_paid
-    from payments.tasks import send_payment_received_email
-
+def payment_succeeded_record(*, payment: Payment, session: dict) -> bool:
+    """Record a completed session's money on a locked pending payment; whether the order may count it
+    as paid. False when it was already recorded (a duplicate), or when Stripe charged another amount or
+    currency than the order's (the payment is then flagged for staff and the order is not paid).
+    """
     if payment.status in MONEY_RECEIVED_STATUSES:
-        return  # already recorded (a duplicate or an async event after completed)
+        return False
     payment.status = Status.SUCCEEDED
     payment.succeeded_at = timezone.now()
     expected = to_minor(payment.amount, payment.currency)
@@ -481,90 +454,28 @@ def _payment_succeeded(payment: Payment, session: dict) -> None:
     if charged != expected or currency != payment.currency.lower():
         reason = f"Amount mismatch: Stripe charged {charged} {currency}, expected {expected} {payment.currency}."
         logger.error("Payment %s (order %s): %s The order is not marked paid.", payment.pk, payment.order_id, reason)
-        _flag(payment, reason)
+        payment.needs_attention, payment.attention_reason = True, reason[:255]
         payment.save()
-        return
+        return False
     payment.save()
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
-    if order.status == Order.Status.PENDING:
-        order_mark_paid(order_id=order.pk, note=f"Paid through Stripe Checkout ({session['id']}).")
-        _queue(send_payment_received_email, payment.pk)
-        return
-    # Paid for an order that is cancelled (or already paid): give the money back and tell staff.
-    _flag(payment, f"Paid while the order was {order.status}; refunded automatically.")
-    payment.save()
-    logger.warning("Payment %s arrived for order %s in status %s; refunding.", payment.pk, order.pk, order.status)
-    _refund(payment=payment, amount=None, by=None, move_order=False)
+    return True
 
 
-def _on_session_completed(session: dict) -> None:
-    payment = _payment_for_session(session)
-    if payment is None:
-        return
-    _remember_payment_intent(payment, session)
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        _payment_succeeded(payment, session)
-    else:
-        logger.info("Session %s completed unpaid; waiting for the async payment events.", session["id"])
-
-
-def _on_async_payment_succeeded(session: dict) -> None:
-    payment = _payment_for_session(session)
-    if payment is None:
-        return
-    _remember_payment_intent(payment, session)
-    _payment_succeeded(payment, session)
-
-
-def _on_async_payment_failed(session: dict) -> None:
-    from payments.tasks import send_payment_failed_email
-
-    payment = _payment_for_session(session)
-    if payment is None:
-        return
-    _remember_payment_intent(payment, session)
+def payment_failed_record(*, payment: Payment) -> None:
+    """A pending payment's asynchronous payment failed: mark it and queue the customer's email once."""
     if payment.status != Status.PENDING:
         return
     payment.status = Status.FAILED
     payment.save(update_fields=["status", "updated_at"])
-    _queue(send_payment_failed_email, payment.pk)
+    enqueue_on_commit(send_payment_failed_email, payment_id=payment.pk)
 
 
-def _on_session_expired(session: dict) -> None:
-    from orders.services import order_cancel
+def payment_expired_record(*, payment: Payment) -> bool:
+    """Mark a pending payment's session expired; whether the payment is (now or already) expired.
 
-    payment = _payment_for_session(session)
-    if payment is None:
-        return
+    A late expiry never undoes a payment: for one that succeeded, failed or was refunded this is False.
+    """
     if payment.status == Status.PENDING:
         payment.status = Status.EXPIRED
         payment.save(update_fields=["status", "updated_at"])
-    elif payment.status != Status.EXPIRED:
-        return  # a late expiry never undoes a payment
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
-    if order.status != Order.Status.PENDING:
-        return
-    if _open_payment_for(order=order, now=timezone.now()) is not None:
-        return  # the customer is paying through a newer session
-    order_cancel(order_id=order.pk, by=None, note=f"Stripe Checkout Session {session['id']} expired.")
-
-
-def _on_charge_refunded(charge: dict) -> None:
-    payment_intent = charge.get("payment_intent")
-    if isinstance(payment_intent, dict):
-        payment_intent = payment_intent.get("id")
-    payment = _lock_payment(stripe_payment_intent_id=payment_intent) if payment_intent else None
-    if payment is None:
-        logger.warning("charge.refunded for unknown payment intent %s; ignored.", payment_intent)
-        return
-    total = from_minor(int(charge.get("amount_refunded") or 0), payment.currency)
-    _apply_refunded_total(payment=payment, total=total, by=None, move_order=True)
-
-
-_HANDLERS = {
-    "checkout.session.completed": _on_session_completed,
-    "checkout.session.async_payment_succeeded": _on_async_payment_succeeded,
-    "checkout.session.async_payment_failed": _on_async_payment_failed,
-    "checkout.session.expired": _on_session_expired,
-    "charge.refunded": _on_charge_refunded,
-}
+    return payment.status == Status.EXPIRED

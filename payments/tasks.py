@@ -1,4 +1,7 @@
-"""Celery tasks of the payments app: thin wrappers over services, safe to run twice, retried with backoff."""
+"""Celery tasks of the payments app: thin doors over services, safe to run twice, retried with backoff.
+
+A task imports the module it calls inside its body: the services import this module to queue tasks.
+"""
 
 import logging
 
@@ -28,7 +31,7 @@ STRIPE_TASK_OPTIONS = {
 @shared_task(**STRIPE_TASK_OPTIONS)
 def process_webhook_event(event_id: int) -> None:
     """Apply one stored Stripe event; a second run (or a racing worker) changes nothing."""
-    from payments.services import webhook_event_process
+    from payments.webhooks import webhook_event_process
 
     webhook_event_process(event_id=event_id)
 

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments import services
+from payments import services, webhooks
 from payments.models import Payment
 from payments.selectors import payment_list_for
 from payments.serializers import (
@@ -97,7 +97,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payment = self.get_object()
         serializer = RefundInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        payment = services.payment_refund(
+        payment = webhooks.payment_refund(
             payment_id=payment.pk, amount=serializer.validated_data.get("amount"), by=request.user
         )
         return Response(PaymentSerializer(payment).data)

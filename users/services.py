@@ -16,6 +16,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from common.services import model_update
+from common.tasks import enqueue_on_commit
 from users.exceptions import (
     EmailAlreadyRegistered,
     InvalidRefreshToken,
@@ -24,6 +26,7 @@ from users.exceptions import (
     WrongPassword,
 )
 from users.models import Address, User, UserManager
+from users.tasks import send_password_reset_email, send_welcome_email
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +61,6 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
 
     The email is unique case-insensitively; the password passes Django's validators.
     """
-    from users.tasks import send_welcome_email
-
     email = UserManager.normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
         raise EmailAlreadyRegistered()
@@ -73,17 +74,14 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
             )
     except IntegrityError as exc:
         raise EmailAlreadyRegistered() from exc
-    transaction.on_commit(lambda: send_welcome_email.delay(user_id=user.pk))
+    enqueue_on_commit(send_welcome_email, user_id=user.pk)
     return user
 
 
 def user_update(*, user: User, data: dict[str, Any]) -> User:
     """Update the profile fields a user may change themselves (names, phone); others are ignored."""
-    changed = [field for field in PROFILE_FIELDS & data.keys() if getattr(user, field) != data[field]]
-    for field in changed:
-        setattr(user, field, data[field])
-    if changed:
-        user.save(update_fields=changed)
+    profile = {field: value for field, value in data.items() if field in PROFILE_FIELDS}
+    user, _ = model_update(instance=user, fields=PROFILE_FIELDS, data=profile)
     return user
 
 
@@ -123,14 +121,12 @@ def password_reset_request(*, email: str) -> None:
 
     Says nothing either way, so callers cannot tell whether an account exists.
     """
-    from users.tasks import send_password_reset_email
-
     user = User.objects.filter(email__iexact=UserManager.normalize_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         logger.info("Password reset requested for an unknown or disabled account.")
         return
     request_id = uuid.uuid4().hex
-    transaction.on_commit(lambda: send_password_reset_email.delay(user_id=user.pk, request_id=request_id))
+    enqueue_on_commit(send_password_reset_email, user_id=user.pk, request_id=request_id)
 
 
 def _user_from_uid(uid: str) -> User | None:
@@ -209,13 +205,10 @@ def address_create(
 def address_update(*, address: Address, data: dict[str, Any]) -> Address:
     """Change an address; making it the default unsets the user's previous default."""
     _lock_user(address.user)
-    changed = [field for field in ADDRESS_FIELDS & data.keys() if getattr(address, field) != data[field]]
     if data.get("is_default"):
         _unset_other_defaults(user=address.user, keep_pk=address.pk)
-    for field in changed:
-        setattr(address, field, data[field])
-    if changed:
-        address.save(update_fields=[*changed, "updated_at"])
+    fields = {field: value for field, value in data.items() if field in ADDRESS_FIELDS}
+    address, _ = model_update(instance=address, fields=ADDRESS_FIELDS, data=fields)
     return address
 
 

@@ -4,7 +4,8 @@ import pytest
 from django.db import transaction
 
 from cart.models import Cart
-from cart.services import cart_clear, cart_get_or_create, cart_lines, cart_lock_for_checkout, cart_totals
+from cart.selectors import cart_items_for_read, cart_lines, cart_totals
+from cart.services import cart_clear, cart_get_or_create, lock_cart
 from coupons.models import Coupon
 from tests.cart.factories import CartFactory, CartItemFactory
 from tests.coupons.factories import CouponFactory
@@ -61,14 +62,14 @@ def test_fixed_coupon_never_takes_total_below_zero(user):
     assert totals.discount == Decimal("9.99") and totals.total == Decimal("0.00")
 
 
-def test_lock_for_checkout_creates_cart_and_orders_items(user):
+def test_lock_cart_creates_the_cart_and_its_lines_read_in_id_order(user):
     with transaction.atomic():
-        cart, items = cart_lock_for_checkout(user=user)
-    assert cart.user == user and items == []
+        cart = lock_cart(user=user)
+        assert cart.user == user and list(cart_items_for_read(cart=cart)) == []
     first = CartItemFactory(cart=cart)
     second = CartItemFactory(cart=cart, variant=VariantFactory())
     with transaction.atomic():
-        _, items = cart_lock_for_checkout(user=user)
+        items = list(cart_items_for_read(cart=lock_cart(user=user)))
     assert [i.pk for i in items] == [first.pk, second.pk]
 
 

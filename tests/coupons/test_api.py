@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from cart.models import Cart
 from coupons.models import Coupon
 from tests.cart.factories import CartFactory, CartItemFactory
 from tests.coupons.factories import CouponFactory, RedemptionFactory
@@ -28,6 +29,13 @@ def test_validate_against_the_cart(user, user_client):
     response = user_client.post(VALIDATE, {"code": "ten"}, format="json")
     assert response.status_code == 200
     assert response.json() == {"valid": True, "code": "TEN", "discount": "4.56", "reason": "", "currency": "usd"}
+
+
+def test_validate_reads_the_cart_without_creating_one(user, user_client):
+    CouponFactory(code="TEN", value=Decimal("10"))
+    body = user_client.post(VALIDATE, {"code": "TEN"}, format="json").json()
+    assert (body["valid"], body["reason"]) == (False, "Nothing in your cart is eligible for this coupon.")
+    assert not Cart.objects.filter(user=user).exists()
 
 
 def test_validate_against_a_subtotal(user_client):

@@ -9,11 +9,10 @@ from django.utils import timezone
 from common.money import quantize_money
 from coupons.exceptions import CouponInUse, CouponNotApplicable, InvalidCouponInput
 from coupons.models import Coupon, CouponRedemption
+from coupons.selectors import PricedLine, coupon_evaluate
 from coupons.services import (
-    PricedLine,
     coupon_create,
     coupon_delete,
-    coupon_evaluate,
     coupon_redeem,
     coupon_release,
     coupon_update,

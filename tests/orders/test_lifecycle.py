@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from catalog.models import Product, StockMovement
@@ -18,6 +19,7 @@ from orders.services import (
     order_expire,
     order_mark_paid,
     order_mark_refunded,
+    order_refunder_register,
     order_set_status,
 )
 from orders.tasks import expire_unpaid_orders, send_order_email
@@ -121,6 +123,22 @@ def test_refund_before_shipping_restocks_with_reason_refund(staff, refunds):
     assert refunds == [order.pk]
     assert stock(product) == 10
     assert StockMovement.objects.filter(reference=order.number, reason="refund").get().delta == 2
+
+
+def test_without_a_registered_refunder_a_paid_order_is_not_cancelled_unrefunded(staff):
+    # given: no payment side plugged in
+    product = ProductFactory(stock=10)
+    order = place(None, (product, 4))
+    order_mark_paid(order_id=order.pk)
+    original = order_refunder_register(None)
+    try:
+        # when / then: a clear error, and nothing changed
+        with pytest.raises(ImproperlyConfigured, match="refunder"):
+            order_cancel(order_id=order.pk, by=staff)
+    finally:
+        order_refunder_register(original)
+    assert Order.objects.get(pk=order.pk).status == S.PAID
+    assert stock(product) == 6
 
 
 def test_refund_after_shipping_keeps_the_stock_as_it_is(staff):

@@ -8,7 +8,7 @@ from django.core import mail
 from django.db import connection
 
 from orders.models import Order
-from payments import services
+from payments import services, webhooks
 from payments.models import Payment, WebhookEvent
 from tests.factories import OrderFactory
 from tests.payments.conftest import WEBHOOK_URL, event_payload, sign
@@ -48,7 +48,7 @@ def test_two_workers_processing_the_same_event_apply_it_once(user, fake_stripe):
     )
 
     # when
-    results = race(lambda: services.webhook_event_process(event_id=event.pk))
+    results = race(lambda: webhooks.webhook_event_process(event_id=event.pk))
 
     # then
     assert not [r for r in results if isinstance(r, Exception)]
