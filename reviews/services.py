@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, DecimalField
 from django.db.models.functions import Round
 
 from catalog.models import Product
+from catalog.stock import lock_stock_rows
 from reviews import selectors
 from reviews.exceptions import (
     AlreadyReviewed,
@@ -28,12 +29,6 @@ EDITABLE_FIELDS = ("rating", "title", "body")
 AGGREGATE_FIELDS = ("rating", "is_visible")
 
 
-def _lock_products(product_ids: Iterable[int]) -> list[int]:
-    return list(
-        Product.objects.select_for_update().filter(pk__in=set(product_ids)).order_by("pk").values_list("pk", flat=True)
-    )
-
-
 @transaction.atomic
 def product_rating_refresh(*, product_id: int) -> None:
     """Recompute a product's `average_rating` and `review_count` from its visible reviews, in the database.
@@ -42,7 +37,7 @@ def product_rating_refresh(*, product_id: int) -> None:
     numeric `round`), then one update. Callers run it in the transaction that changed the reviews, so the
     figures commit together with the change; the catalog cache moves on after the commit.
     """
-    if not _lock_products([product_id]):
+    if not lock_stock_rows(product_ids=[product_id]).products:
         return  # the product is gone (its reviews went with it)
     stats = Review.objects.filter(product_id=product_id, is_visible=True).aggregate(
         count=Count("pk"),
@@ -79,7 +74,7 @@ def review_create(*, user, product_id: int, rating: int, title: str = "", body: 
         raise NotAPurchaser()
     try:
         with transaction.atomic():
-            _lock_products([product_id])
+            lock_stock_rows(product_ids=[product_id])
             if selectors.review_exists(user=user, product_id=product_id):
                 raise AlreadyReviewed()
             review = Review.objects.create(
@@ -108,7 +103,7 @@ def review_update(*, review: Review, actor, data: dict[str, Any]) -> Review:
     _check_author_or_staff(review=review, actor=actor)
     if "is_visible" in data and not actor.is_staff:
         raise ModerationNotAllowed()
-    _lock_products([review.product_id])
+    lock_stock_rows(product_ids=[review.product_id])
     # Compare with the stored row, not with `review`: the admin hands over an instance its form already changed.
     locked = Review.objects.select_for_update(of=("self",)).select_related("user").get(pk=review.pk)
     changed = [
@@ -135,7 +130,7 @@ def review_set_visibility(*, review: Review, actor, is_visible: bool) -> Review:
 def review_delete(*, review: Review, actor) -> None:
     """Delete a review, by its author or staff; the product aggregates follow."""
     _check_author_or_staff(review=review, actor=actor)
-    _lock_products([review.product_id])
+    lock_stock_rows(product_ids=[review.product_id])
     Review.objects.filter(pk=review.pk).delete()
     product_rating_refresh(product_id=review.product_id)
 
@@ -144,7 +139,7 @@ def review_delete(*, review: Review, actor) -> None:
 def reviews_set_visibility(*, review_ids: Iterable[int], is_visible: bool) -> int:
     """Bulk moderation (admin): hide or show many reviews; returns how many changed."""
     reviews = Review.objects.filter(pk__in=list(review_ids)).exclude(is_visible=is_visible)
-    product_ids = _lock_products(reviews.values_list("product_id", flat=True))
+    product_ids = sorted(lock_stock_rows(product_ids=reviews.values_list("product_id", flat=True)).products)
     changed = reviews.update(is_visible=is_visible)
     for product_id in product_ids:
         product_rating_refresh(product_id=product_id)
@@ -155,7 +150,7 @@ def reviews_set_visibility(*, review_ids: Iterable[int], is_visible: bool) -> in
 def reviews_delete(*, review_ids: Iterable[int]) -> int:
     """Bulk deletion (admin); returns how many reviews were deleted."""
     reviews = Review.objects.filter(pk__in=list(review_ids))
-    product_ids = _lock_products(reviews.values_list("product_id", flat=True))
+    product_ids = sorted(lock_stock_rows(product_ids=reviews.values_list("product_id", flat=True)).products)
     deleted, _ = reviews.delete()
     for product_id in product_ids:
         product_rating_refresh(product_id=product_id)
