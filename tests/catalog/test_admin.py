@@ -16,12 +16,6 @@ def admin_user():
     return UserFactory(is_staff=True, is_superuser=True)
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def changelist_post(product: Product, **changes) -> dict:
     row = {"price": str(product.price), "stock": str(product.stock), "is_active": "on" if product.is_active else ""}
     row.update(changes)

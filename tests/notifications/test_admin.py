@@ -1,19 +1,12 @@
 """The SentEmail admin: a read-only log staff search by key, recipient or subject."""
 
 import pytest
-from django.test import Client
 
 from notifications.models import SentEmail
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def test_the_log_is_searchable_by_key_and_recipient(admin_client):

@@ -1,21 +1,14 @@
 """The order admin: pages render, snapshots are read-only, actions go through the services."""
 
 import pytest
-from django.test import Client
 
 from orders.models import Order
 from orders.services import order_mark_paid
-from tests.factories import UserFactory
 from tests.orders.factories import place
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def test_changelist_search_filter_and_change_page_render(admin_client):
