@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "axes",
     "notifications",
     "users",
@@ -80,7 +82,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.ServerTimingMiddleware",
+    # First, so every response (errors and the catalog's early cache hits too) carries X-Request-ID and every
+    # log line of the request can name it.
+    "config.request_id.RequestIdMiddleware",
+    "config.middleware.ServerTimingMiddleware",  # only under DEBUG (MiddlewareNotUsed otherwise)
+    # Before anything that can answer on its own (CommonMiddleware, the views' early cache hits).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -214,6 +221,22 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True  # no row per successful login; failed attempts are what the lockout needs
 AXES_VERBOSE = False
 
+# --- CORS (django-cors-headers) ---------------------------------------------------------------
+_frontend = urlsplit(FRONTEND_URL)
+# Unset or empty: the storefront's origin only.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "") or [f"{_frontend.scheme}://{_frontend.netloc}"]
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-cart-token",
+    "x-order-token",
+    "if-none-match",
+)
+CORS_EXPOSE_HEADERS = ("X-Cart-Token", "ETag", "Idempotent-Replayed", "X-Request-ID")
+CORS_ALLOW_CREDENTIALS = False  # tokens travel in headers, never in cookies
+
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -330,10 +353,13 @@ if not HTTPS_ONLY:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
