@@ -14,6 +14,7 @@ from cart.serializers import (
     CartSerializer,
 )
 from coupons.serializers import CouponValidateInputSerializer, CouponValidateSerializer
+from users.throttles import CouponRateThrottle
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: `{field: [message]}`."),
@@ -110,7 +111,18 @@ class CartItemDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CartCouponView(APIView):
+class CouponThrottled:
+    """Coupon codes cannot be guessed at speed: per-client `coupon` rate (COUPON_THROTTLE_RATE)."""
+
+    throttle_classes = (CouponRateThrottle,)
+    throttle_scope = "coupon"
+
+    def get_throttles(self):
+        # Only trying a code counts; reading the cart or removing its coupon does not.
+        return super().get_throttles() if self.request.method == "POST" else []
+
+
+class CartCouponView(CouponThrottled, APIView):
     @extend_schema(
         tags=["cart"],
         summary="Apply a coupon",
@@ -135,7 +147,7 @@ class CartCouponView(APIView):
         return _cart_response(request.user)
 
 
-class CouponValidateView(APIView):
+class CouponValidateView(CouponThrottled, APIView):
     """`POST /api/coupons/validate/` (routed by `cart.coupon_urls`): judged against the user's cart, so
     served by the cart app, which sits above coupons.
     """

@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
+    "axes",
     "notifications",
     "users",
     "catalog",
@@ -79,7 +82,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.ServerTimingMiddleware",
+    # First, so every response (errors and the catalog's early cache hits too) carries X-Request-ID and every
+    # log line of the request can name it.
+    "config.request_id.RequestIdMiddleware",
+    "config.middleware.ServerTimingMiddleware",  # only under DEBUG (MiddlewareNotUsed otherwise)
+    # Before anything that can answer on its own (CommonMiddleware, the views' early cache hits).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -157,6 +165,11 @@ else:
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
+# django-axes first: it refuses a locked-out email before any password is checked (users.lockout).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -184,8 +197,47 @@ STORAGES = {
     },
 }
 
-# --- REST framework ---------------------------------------------------------------------------
+# --- Client address, proxies and rate limits ----------------------------------------------------
+# How many proxies in front of the app append to X-Forwarded-For. 0: the socket address is the client and
+# every X-Forwarded-* header is the client's own words. N: the N-th address from the right of
+# X-Forwarded-For is the client (config.client_ip.client_ip, DRF's NUM_PROXIES rule), and X-Forwarded-Proto
+# is trusted. The app port must then be reachable only through those proxies.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT > 0 else None
 AUTH_THROTTLE_RATE = env_str("AUTH_THROTTLE_RATE", "20/minute")
+COUPON_THROTTLE_RATE = env_str("COUPON_THROTTLE_RATE", "30/minute")
+
+# django-axes: one account cannot be brute-forced from many addresses. Failures are counted per email
+# (normalized like the login), from any address; 10 within the cool-off lock that email for 15 minutes.
+# The doors (token endpoint, admin login) answer 429 themselves (users.lockout), so no AxesMiddleware.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "users.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"  # the same address rule as the throttles
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout is not counted again: the lockout ends 15 minutes after the 10th failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login; failed attempts are what the lockout needs
+AXES_VERBOSE = False
+
+# --- CORS (django-cors-headers) ---------------------------------------------------------------
+_frontend = urlsplit(FRONTEND_URL)
+# Unset or empty: the storefront's origin only.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "") or [f"{_frontend.scheme}://{_frontend.netloc}"]
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-cart-token",
+    "x-order-token",
+    "if-none-match",
+)
+CORS_EXPOSE_HEADERS = ("X-Cart-Token", "ETag", "Idempotent-Replayed", "X-Request-ID")
+CORS_ALLOW_CREDENTIALS = False  # tokens travel in headers, never in cookies
+
+# --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -200,7 +252,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
+    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE, "coupon": COUPON_THROTTLE_RATE},
+    # 0: REMOTE_ADDR. DRF's default (None) would take the whole X-Forwarded-For, which the client writes.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -210,7 +264,8 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": True,
+    # The token view sends Django's user_logged_in instead, which sets last_login and resets the lockout.
+    "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
@@ -273,7 +328,6 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 
 # --- Security ---------------------------------------------------------------------------------
 HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -286,16 +340,26 @@ if HTTPS_ONLY:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-SILENCED_SYSTEM_CHECKS = [] if HTTPS_ONLY else ["security.W004", "security.W008", "security.W012", "security.W016"]
+SILENCED_SYSTEM_CHECKS = [
+    # No AxesMiddleware: the login doors answer the lockout themselves (see AXES_* above).
+    "axes.W002",
+    # W006 fears User-Agent rotation; failures are counted per email over every address and agent.
+    "axes.W006",
+]
+if not HTTPS_ONLY:
+    SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
 
 # --- Logging to stdout ------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

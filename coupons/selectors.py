@@ -112,6 +112,11 @@ def coupon_discount_for(*, coupon: Coupon, eligible_subtotal: Decimal) -> Decima
     return max(min(discount, eligible_subtotal), ZERO)
 
 
+# One answer for every code that cannot be used yet: unknown, inactive or not started. A campaign code
+# created ahead of its launch cannot be discovered by trying codes.
+COUPON_NOT_USABLE_REASON = "This coupon code does not exist."
+
+
 def _reject(code: str, reason: str, coupon: Coupon | None = None) -> CouponEvaluation:
     return CouponEvaluation(valid=False, code=code, discount=ZERO, reason=reason, coupon=coupon)
 
@@ -132,10 +137,9 @@ def coupon_evaluate_loaded(
     now = now or timezone.now()
     code = coupon.code
     if not coupon.is_active:
-        return _reject(code, "This coupon is not active.", coupon)
+        return _reject(code, COUPON_NOT_USABLE_REASON, coupon)
     if coupon.valid_from and now < coupon.valid_from:
-        starts = f"{coupon.valid_from:%Y-%m-%d %H:%M} UTC"
-        return _reject(code, f"This coupon is not valid yet; it starts on {starts}.", coupon)
+        return _reject(code, COUPON_NOT_USABLE_REASON, coupon)
     if coupon.valid_until and now >= coupon.valid_until:
         return _reject(code, "This coupon has expired.", coupon)
 
@@ -173,5 +177,5 @@ def coupon_evaluate(
     """
     coupon = coupon_get_by_code(code=code)
     if coupon is None:
-        return _reject(coupon_normalize_code(code), "This coupon code does not exist.")
+        return _reject(coupon_normalize_code(code), COUPON_NOT_USABLE_REASON)
     return coupon_evaluate_loaded(coupon=coupon, user=user, lines=lines, now=now)

@@ -1,16 +1,22 @@
 """Thin views: validate input, call one service, serialize the result."""
 
+from django.contrib import admin
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import QuerySet
+from django.shortcuts import render
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, generics, mixins, status, viewsets
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from users import selectors, services
+from users.lockout import LOCKED_OUT_MESSAGE, lockout_seconds_left, login_locked_out
 from users.models import Address, User
 from users.serializers import (
     AddressInputSerializer,
@@ -42,7 +48,23 @@ class AuthThrottled:
 
 @extend_schema(tags=["auth"])
 class TokenObtainPairView(AuthThrottled, jwt_views.TokenObtainPairView):
-    """Exchange `{email, password}` for an access and a refresh token. Wrong credentials → 401."""
+    """Exchange `{email, password}` for an access and a refresh token. Wrong credentials → 401.
+
+    After 10 failed logins for an email within 15 minutes, from any address, that email → 429 until the
+    window passes (users.lockout).
+    """
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        if login_locked_out(request=request):
+            raise Throttled(wait=lockout_seconds_left(request=request), detail=LOCKED_OUT_MESSAGE)
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        # A token login is a login: last_login and the lockout reset follow Django's signal (as the admin's).
+        user_logged_in.send(sender=type(serializer.user), request=request, user=serializer.user)
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
 @extend_schema(tags=["auth"])
@@ -190,3 +212,11 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self) -> QuerySet[User]:
         return selectors.user_list()
+
+
+def admin_login(request):
+    """The admin's login view, refusing a locked-out email with a 429 page before any password is checked."""
+    if request.method == "POST" and login_locked_out(request=request):
+        context = {**admin.site.each_context(request), "title": "Too many failed logins"}
+        return render(request, "users/admin_login_locked_out.html", context, status=429)
+    return admin.site.login(request)

@@ -50,7 +50,7 @@ def test_totals_drop_coupon_that_no_longer_applies(user):
     assert totals.coupon is None
     assert totals.discount == Decimal("0.00")
     assert totals.total == totals.subtotal == Decimal("20.00")
-    assert totals.coupon_error == "This coupon is not active."
+    assert totals.coupon_error == "This coupon code does not exist."
     assert totals.item_count == 2
 
 

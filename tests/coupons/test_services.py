@@ -9,7 +9,7 @@ from django.utils import timezone
 from common.money import quantize_money
 from coupons.exceptions import CouponInUse, CouponNotApplicable, InvalidCouponInput
 from coupons.models import Coupon, CouponRedemption
-from coupons.selectors import PricedLine, coupon_evaluate
+from coupons.selectors import COUPON_NOT_USABLE_REASON, PricedLine, coupon_evaluate
 from coupons.services import (
     coupon_create,
     coupon_delete,
@@ -105,14 +105,27 @@ def test_unknown_code(user):
 def test_inactive_coupon(user):
     CouponFactory(code="OFF", is_active=False)
     evaluation = coupon_evaluate(code="OFF", user=user, lines=[line("10.00")])
-    assert not evaluation.valid and "not active" in evaluation.reason
+    assert not evaluation.valid and evaluation.reason == COUPON_NOT_USABLE_REASON
     assert evaluation.discount == Decimal("0.00")
 
 
 def test_not_yet_valid_coupon(user):
     CouponFactory(code="SOON", valid_from=timezone.now() + timedelta(days=2))
     evaluation = coupon_evaluate(code="SOON", user=user, lines=[line("10.00")])
-    assert not evaluation.valid and "not valid yet" in evaluation.reason
+    assert not evaluation.valid and evaluation.reason == COUPON_NOT_USABLE_REASON
+
+
+def test_unknown_inactive_and_not_started_codes_cannot_be_told_apart(user):
+    # given: a campaign code created ahead of its launch, a switched-off code, and no code at all
+    CouponFactory(code="LAUNCH", valid_from=timezone.now() + timedelta(days=2))
+    CouponFactory(code="PAUSED", is_active=False)
+
+    # when
+    reasons = {code: coupon_evaluate(code=code, user=user, lines=[line("10.00")]).reason
+               for code in ("LAUNCH", "PAUSED", "NO-SUCH-CODE")}
+
+    # then: the same sentence, nothing about a start date
+    assert set(reasons.values()) == {"This coupon code does not exist."}
 
 
 def test_expired_coupon(user):

@@ -75,3 +75,31 @@ def test_welcome_email_task_completes_on_a_real_worker(redis_worker, api_client)
     assert wait_for(lambda: SentEmail.objects.filter(key=f"users.welcome:{response.json()['id']}").exists())
     assert [message.to for message in mail.outbox] == [["worker@example.com"]]
     assert mail.outbox[0].subject == "Welcome to the shop"
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_task_queued_by_a_request_runs_under_its_request_id(redis_worker, api_client):
+    from celery.signals import task_prerun
+
+    from config.request_id import current_request_id
+
+    seen = []
+
+    def record(task=None, **kwargs):  # connected after config.celery's handler, so it sees what that bound
+        seen.append((task.name, current_request_id()))
+
+    task_prerun.connect(record, weak=False)
+    try:
+        response = api_client.post(
+            "/api/auth/register/",
+            {"email": "traced@example.com", "password": DEFAULT_PASSWORD},
+            HTTP_X_REQUEST_ID="register-42",
+        )
+        assert response.status_code == 201
+        assert wait_for(lambda: bool(seen))
+    finally:
+        task_prerun.disconnect(record)
+
+    assert seen[0][1] == "register-42"
+    assert current_request_id() is None  # nothing leaks into this thread
