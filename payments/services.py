@@ -233,7 +233,8 @@ def checkout_sessions_expire_for_order(*, order_id) -> int:
 def checkout_sessions_expire_on_commit(*, order_id) -> None:
     """Queue the expiry of the order's open sessions at Stripe once the caller's transaction commits.
 
-    Registered with orders (`order_expiry_listener_register`): orders calls it when it expires an order.
+    Registered with orders (`order_cancel_listener_register`): orders calls it whenever an order is
+    cancelled (owner, staff, expiry), so a cancelled order can no longer be paid.
     """
     enqueue_on_commit(expire_checkout_sessions, order_id=str(order_id))
 
@@ -443,7 +444,9 @@ def payment_intent_remember(*, payment: Payment, session: dict) -> None:
 def payment_succeeded_record(*, payment: Payment, session: dict) -> bool:
     """Record a completed session's money on a locked pending payment; whether the order may count it
     as paid. False when it was already recorded (a duplicate), or when Stripe charged another amount or
-    currency than the order's (the payment is then flagged for staff and the order is not paid).
+    currency than the order's: the payment is then flagged for staff, records what Stripe actually
+    charged (so a refund, e.g. when the order ends cancelled, gives back exactly that) and the order is
+    not paid.
     """
     if payment.status in MONEY_RECEIVED_STATUSES:
         return False
@@ -455,6 +458,8 @@ def payment_succeeded_record(*, payment: Payment, session: dict) -> bool:
         reason = f"Amount mismatch: Stripe charged {charged} {currency}, expected {expected} {payment.currency}."
         logger.error("Payment %s (order %s): %s The order is not marked paid.", payment.pk, payment.order_id, reason)
         payment.needs_attention, payment.attention_reason = True, reason[:255]
+        if isinstance(charged, int) and charged >= 0 and len(currency) == 3:
+            payment.amount, payment.currency = from_minor(charged, currency), currency
         payment.save()
         return False
     payment.save()
