@@ -239,6 +239,43 @@ def checkout_sessions_expire_on_commit(*, order_id) -> None:
     enqueue_on_commit(expire_checkout_sessions, order_id=str(order_id))
 
 
+def checkout_session_retrieve(*, session_id: str) -> dict:
+    """Stripe's current view of a Checkout Session (a read: no idempotency key needed)."""
+    try:
+        return stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
+    except stripe.StripeError as exc:
+        raise provider_error(exc) from exc
+
+
+def payments_to_reconcile(*, now: datetime, after_expiry: timedelta, exclude: set[int], limit: int) -> list[int]:
+    """Ids of pending Checkout Session payments past their session's expiry by `after_expiry`, oldest first."""
+    return list(
+        Payment.objects.filter(
+            status=Status.PENDING, stripe_session_id__isnull=False, expires_at__lte=now - after_expiry
+        )
+        .exclude(pk__in=exclude)
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def lock_payment_if_free(*, payment_id: int) -> Payment | None:
+    """Like `lock_payment` (order row, then payment), but None at once if either is locked by someone
+    else (a webhook or a cancel in flight: they decide) or the payment is no longer pending.
+    """
+    order_id = Payment.objects.filter(pk=payment_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return None
+    free = Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=order_id)
+    if free.values_list("pk", flat=True).first() is None:
+        return None
+    return (
+        Payment.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=payment_id, status=Status.PENDING)
+        .first()
+    )
+
+
 # --- Locks ---------------------------------------------------------------------------------------
 
 
