@@ -13,6 +13,20 @@ class OrderCreateInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
+class CheckoutConflictSerializer(serializers.Serializer):
+    """The 409 of a checkout: prices changed, stock ran out, a product is no longer sold, a coupon stopped applying."""
+
+    detail = serializers.CharField()
+    changed_items = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Cart item ids whose price changed: they now carry the current price; check out again.",
+    )
+    available = serializers.IntegerField(required=False, help_text="Units left, when stock ran short.")
+    product = serializers.IntegerField(required=False, allow_null=True)
+    variant = serializers.IntegerField(required=False, allow_null=True)
+
+
 class OrderCancelInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
 
