@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import Product
+from config.celery import app as celery_app
 from orders.models import Order
 from orders.services import order_expire_overdue
 from payments import services, tasks
@@ -16,6 +17,7 @@ from payments.models import Payment
 from payments.webhooks import RECONCILE_AFTER_EXPIRY, checkout_sessions_reconcile
 from tests.factories import ProductFactory
 from tests.orders.factories import place
+from tests.users.test_celery_worker import redis_worker, wait_for  # noqa: F401  (the real worker fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +158,21 @@ def test_the_reconciliation_runs_on_a_beat_schedule():
     (entry,) = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].endswith("reconcile_checkout_sessions")]
     assert entry["task"] == "payments.tasks.reconcile_checkout_sessions"
     assert entry["schedule"] <= 600
+
+
+@pytest.mark.celery_worker
+@pytest.mark.usefixtures("redis_worker")
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduled_task_runs_on_a_real_worker(user, fake_stripe):
+    # given: a session expired at Stripe, its webhook lost
+    order = place(user, (ProductFactory(stock=4), 1))
+    payment = services.checkout_session_create(user=user, order_id=order.pk)
+    fake_stripe.expire_session(payment.stripe_session_id)
+    past_expiry(payment)
+
+    # when: beat sends the task by the name in the schedule
+    celery_app.send_task(settings.CELERY_BEAT_SCHEDULE["reconcile-checkout-sessions"]["task"])
+
+    # then
+    assert wait_for(lambda: Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED)
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.EXPIRED
