@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cart.selectors import cart_items_for_read, cart_lines
-from cart.services import cart_clear, cart_item_prices_refresh, lock_cart
+from cart.services import RepricedLine, cart_clear, cart_item_prices_refresh, lock_cart
 from catalog.selectors import category_ids_inactive_on_paths, category_path_is_active, product_ids_with_variants
 from catalog.stock import StockChange, stock_adjust_many
 from common.money import quantize_money
@@ -210,7 +210,9 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
 
 
 @transaction.atomic
-def _order_place_or_reprice(*, user, shipping_address_id: int, billing_address_id: int | None, note: str):
+def _order_place_or_reprice(
+    *, user, shipping_address_id: int, billing_address_id: int | None, note: str
+) -> Order | list[RepricedLine]:
     """The order, or the repriced lines (the transaction then commits only them)."""
     shipping_address, billing_address = _addresses_for(
         user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
