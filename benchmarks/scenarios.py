@@ -276,6 +276,20 @@ def verify_stock(product_ids: list[int], initial: int) -> dict:
     return {"products": len(product_ids), "oversold_or_inconsistent": problems, "ok": not problems}
 
 
+def stock_audit() -> str:
+    """`manage.py stock_audit` over the whole catalog after a checkout scenario: "exit 0" or the drift report."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    try:
+        call_command("stock_audit", stdout=out)
+    except CommandError as exc:
+        return f"exit {exc.returncode}: {out.getvalue().strip()}"
+    return "exit 0"
+
+
 def checkout_queries(bench: Bench) -> None:
     """SQL queries of one checkout against the number of cart lines (1, 5, 20), in-process; Skip when cart or
     checkout do not answer as documented."""
@@ -319,7 +333,7 @@ def checkout_distinct(bench: Bench) -> None:
     entry["catalog_version_bumps"] = catalog_version() - version_before
     entry["verification"] = verify_stock(distinct, 5)
     entry["queries"] = bench.queries["checkout"]
-    entry["note"] = f"{BUYERS} buyers, 1 line each, {CONNECTIONS} concurrent"
+    entry["note"] = f"{BUYERS} buyers, 1 line each, {CONNECTIONS} concurrent; stock_audit {stock_audit()}"
     bench.results["scenarios"]["checkout distinct"] = entry
     log(f"checkout distinct: {entry}")
 
@@ -337,7 +351,7 @@ def checkout_hot_product(bench: Bench) -> None:
     verification["ok"] = (verification["ok"] and entry["orders"] == HOT_STOCK
                           and entry["statuses"].get("409", 0) == BUYERS - HOT_STOCK)
     entry["queries"] = bench.queries["checkout"]
-    entry["note"] = f"{BUYERS} buyers, stock {HOT_STOCK}, {CONNECTIONS} concurrent"
+    entry["note"] = f"{BUYERS} buyers, stock {HOT_STOCK}, {CONNECTIONS} concurrent; stock_audit {stock_audit()}"
     bench.results["scenarios"]["checkout hot product"] = entry
     log(f"checkout hot: {entry}")
 

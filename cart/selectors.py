@@ -99,7 +99,12 @@ def cart_item_current_price(*, item: CartItem) -> Decimal:
 
 def cart_item_problem(*, item: CartItem) -> str:
     """"" when the line can be checked out as it is, else why not (for the frontend to warn)."""
-    if not item.product.is_active or (item.variant_id and not item.variant.is_active):
+    if (
+        not item.product.is_active
+        or (item.variant_id and not item.variant.is_active)
+        # The category is joined; an inactive ancestor is caught when the line is raised or checked out.
+        or not item.product.category.is_active
+    ):
         return "This product is no longer available."
     available = cart_item_available_stock(item=item)
     if available <= 0:

@@ -5,17 +5,22 @@ The cart row is the first lock of the global order (cart → order → payment �
 `coupons.selectors` whether a coupon applies; coupons never imports the cart.
 """
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db import transaction
 
 from cart.exceptions import InvalidCartInput, NotEnoughStock
 from cart.models import Cart, CartItem
 from cart.selectors import (
     cart_item_available_stock,
+    cart_item_current_price,
     cart_item_get,
     cart_items_for_read,
     cart_lines,
 )
 from catalog.models import Product, ProductVariant
+from catalog.selectors import category_ids_inactive_on_paths, category_path_is_active
 from coupons.selectors import coupon_evaluate_loaded, coupon_get_by_code
 
 MAX_QUANTITY_PER_LINE = 100
@@ -47,6 +52,12 @@ def cart_clear(*, cart: Cart) -> None:
 # --- Lines ------------------------------------------------------------------------------------
 
 
+def _category_sold(*, product: Product) -> bool:
+    """The product's category and all its ancestors are active (one query)."""
+    path = product.category.path
+    return category_path_is_active(path=path, inactive_ids=category_ids_inactive_on_paths(paths=[path]))
+
+
 def _check_quantity(quantity: int) -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise InvalidCartInput("Quantity must be a positive whole number.", field="quantity")
@@ -70,10 +81,10 @@ def cart_item_add(*, user, product_id: int, variant_id: int | None = None, quant
     """
     _check_quantity(quantity)
     cart = lock_cart(user=user)
-    product = Product.objects.filter(pk=product_id).first()
+    product = Product.objects.select_related("category").filter(pk=product_id).first()
     if product is None:
         raise InvalidCartInput("This product does not exist.", field="product")
-    if not product.is_active:
+    if not product.is_active or not _category_sold(product=product):
         raise InvalidCartInput("This product is not available.", field="product")
     variant = None
     if variant_id is not None:
@@ -117,8 +128,9 @@ def cart_item_add(*, user, product_id: int, variant_id: int | None = None, quant
 def cart_item_set_quantity(*, user, item_id: int, quantity: int) -> CartItem | None:
     """Set a line's quantity; 0 removes the line (returns None).
 
-    Raising the quantity checks the line is still sold and in stock (409 "Only N available.");
-    lowering it is always allowed, so a customer can fix a line that stock ran short on.
+    Raising the quantity checks the line is still sold and in stock (409 "Only N available.") and
+    takes the current catalog price (the customer acts on the price shown now); lowering it is always
+    allowed and keeps the line's price, so a customer can fix a line that stock ran short on.
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
         raise InvalidCartInput("Quantity must be zero or a positive whole number.", field="quantity")
@@ -129,14 +141,47 @@ def cart_item_set_quantity(*, user, item_id: int, quantity: int) -> CartItem | N
         cart.save(update_fields=["updated_at"])
         return None
     _check_quantity(quantity)
+    fields = ["quantity", "updated_at"]
     if quantity > item.quantity:
-        if not item.product.is_active or (item.variant_id and not item.variant.is_active):
+        if (
+            not item.product.is_active
+            or (item.variant_id and not item.variant.is_active)
+            or not _category_sold(product=item.product)
+        ):
             raise NotEnoughStock("This product is no longer available.", extra={"available": 0})
         _check_stock(wanted=quantity, available=cart_item_available_stock(item=item))
+        item.unit_price = cart_item_current_price(item=item)
+        fields.append("unit_price")
     item.quantity = quantity
-    item.save(update_fields=["quantity", "updated_at"])
+    item.save(update_fields=fields)
     cart.save(update_fields=["updated_at"])
     return item
+
+
+@dataclass(frozen=True)
+class RepricedLine:
+    item: CartItem
+    name: str
+    old_price: Decimal
+    new_price: Decimal
+
+
+def cart_item_prices_refresh(*, items: list[CartItem]) -> list[RepricedLine]:
+    """Set every line whose stored price is no longer the catalog's to the current price; return them.
+
+    For checkout, which holds the cart's lock and loaded `items` (product and variant joined): one
+    UPDATE per repriced line, none when nothing changed.
+    """
+    repriced = []
+    for item in items:
+        current = cart_item_current_price(item=item)
+        if current == item.unit_price:
+            continue
+        name = f"{item.product.name} – {item.variant.name}" if item.variant_id else item.product.name
+        repriced.append(RepricedLine(item=item, name=name, old_price=item.unit_price, new_price=current))
+        item.unit_price = current
+        item.save(update_fields=["unit_price", "updated_at"])
+    return repriced
 
 
 @transaction.atomic

@@ -1,6 +1,10 @@
 """Catalog reads: every queryset a view returns, with its joins and prefetches."""
 
-from django.db.models import Prefetch, QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from catalog.models import Category, Product, ProductVariant
 
@@ -30,3 +34,66 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
 def variant_list(*, product: Product, include_inactive: bool = False) -> QuerySet[ProductVariant]:
     qs = ProductVariant.objects.filter(product=product).order_by("id")
     return qs if include_inactive else qs.filter(is_active=True)
+
+
+def category_ids_inactive_on_paths(*, paths: Iterable[str]) -> set[int]:
+    """The inactive categories among those on the materialized `paths` ("/1/4/9/": 9 and its ancestors).
+
+    One query for any number of paths: a product is sold only when its category and every ancestor
+    of it are active.
+    """
+    ids = {int(part) for path in paths for part in path.strip("/").split("/") if part}
+    if not ids:
+        return set()
+    return set(Category.objects.filter(pk__in=ids, is_active=False).values_list("pk", flat=True))
+
+
+def product_ids_with_variants(*, product_ids: Iterable[int]) -> set[int]:
+    """Those of `product_ids` that have variants (active or not); no query for none."""
+    product_ids = set(product_ids)
+    if not product_ids:
+        return set()
+    return set(ProductVariant.objects.filter(product_id__in=product_ids).values_list("product_id", flat=True))
+
+
+def category_path_is_active(*, path: str, inactive_ids: set[int]) -> bool:
+    return not any(int(part) in inactive_ids for part in path.strip("/").split("/") if part)
+
+
+@dataclass(frozen=True)
+class StockDrift:
+    """A product or variant whose stock differs from the sum of its ledger movements."""
+
+    kind: str  # "product" or "variant"
+    pk: int
+    label: str
+    stock: int
+    ledger: int
+
+    @property
+    def drift(self) -> int:
+        return self.stock - self.ledger
+
+
+def stock_drift() -> list[StockDrift]:
+    """Every product and variant whose `stock` is not the sum of its `StockMovement` deltas.
+
+    A product's ledger is every movement of it (its variants' included: a variant's change moves its
+    product's stock too, and a deleted variant's movements stay on the product); a variant's ledger is
+    its own movements. One aggregate query per table, however many rows.
+    """
+    products = (
+        Product.objects.annotate(ledger=Coalesce(Sum("stock_movements__delta"), 0))
+        .exclude(stock=F("ledger"))
+        .order_by("pk")
+        .values_list("pk", "sku", "stock", "ledger")
+    )
+    variants = (
+        ProductVariant.objects.annotate(ledger=Coalesce(Sum("stock_movements__delta"), 0))
+        .exclude(stock=F("ledger"))
+        .order_by("pk")
+        .values_list("pk", "sku", "stock", "ledger")
+    )
+    return [StockDrift("product", pk, sku, stock, ledger) for pk, sku, stock, ledger in products] + [
+        StockDrift("variant", pk, sku, stock, ledger) for pk, sku, stock, ledger in variants
+    ]

@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_unpaid_orders",
         "schedule": 60.0,
     },
+    # Checkout Sessions past their expiry yet pending here: a webhook never came, Stripe's word decides.
+    "reconcile-checkout-sessions": {
+        "task": "payments.tasks.reconcile_checkout_sessions",
+        "schedule": 300.0,
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------------

@@ -27,5 +27,18 @@ class OrderActionNotAllowed(NotAllowed):
     default_message = "Only staff can change an order's status."
 
 
+class CartPricesChanged(Conflict):
+    default_message = "Prices in your cart changed; review your cart and check out again."
+
+
 class MissingShipmentDetails(InvalidInput):
-    default_message = "Carrier and tracking number are required to ship an order."
+    """400 naming every missing field, in DRF's validation shape."""
+
+    default_message = "This field is required to ship an order."
+
+    def __init__(self, *, fields: list[str]):
+        super().__init__(self.default_message)
+        self.fields = fields
+
+    def as_response_data(self) -> dict:
+        return {field: [self.message] for field in self.fields}

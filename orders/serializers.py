@@ -13,6 +13,20 @@ class OrderCreateInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
+class CheckoutConflictSerializer(serializers.Serializer):
+    """The 409 of a checkout: prices changed, stock ran out, a product is no longer sold, a coupon stopped applying."""
+
+    detail = serializers.CharField()
+    changed_items = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Cart item ids whose price changed: they now carry the current price; check out again.",
+    )
+    available = serializers.IntegerField(required=False, help_text="Units left, when stock ran short.")
+    product = serializers.IntegerField(required=False, allow_null=True)
+    variant = serializers.IntegerField(required=False, allow_null=True)
+
+
 class OrderCancelInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
 
@@ -25,17 +39,8 @@ class OrderStatusInputSerializer(serializers.Serializer):
     carrier = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
-
-    def validate(self, attrs):
-        if attrs["status"] == Order.Status.SHIPPED:
-            errors = {
-                field: ["This field is required to ship an order."]
-                for field in ("carrier", "tracking_number")
-                if not attrs.get(field, "").strip()
-            }
-            if errors:
-                raise serializers.ValidationError(errors)
-        return attrs
+    # `shipped` needs carrier and tracking number: the service checks them after the transition, so an
+    # illegal move (pending → shipped) is a 409 whatever fields came with it.
 
 
 class AddressSnapshotSerializer(serializers.Serializer):

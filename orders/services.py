@@ -3,10 +3,11 @@
 Orders sits above users, catalog, coupons and cart (it calls their services) and below payments and
 reviews, which it never imports. What orders needs from the payment side it declares as ports that
 payments fills at start-up (`payments.apps`): a refunder, called synchronously inside the caller's
-transaction (`order_refunder_register`), and listeners told when an order expires
-(`order_expiry_listener_register`). How an order reacts to money — paid (`order_mark_paid`), refunded
-in full (`order_refunded_in_full`), refunded at staff's request (`order_set_status`, `order_cancel`) —
-is decided here; `payments.webhooks` calls these functions.
+transaction (`order_refunder_register`), and listeners told when an order is cancelled, by anyone
+(`order_cancel_listener_register`: payments expires the order's open Checkout Sessions).
+How an order reacts to money — paid (`order_mark_paid`), refunded in full (`order_refunded_in_full`),
+refunded at staff's request (`order_set_status`, `order_cancel`) — is decided here;
+`payments.webhooks` calls these functions.
 
 Lock order, everywhere, so that concurrent writers cannot deadlock: the cart row (`cart.services.lock_cart`,
 checkout) → the order row (`lock_order`) → its payments (payments' `lock_payment`, through the refunder)
@@ -25,13 +26,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from cart.selectors import cart_items_for_read, cart_lines
-from cart.services import cart_clear, lock_cart
+from cart.services import RepricedLine, cart_clear, cart_item_prices_refresh, lock_cart
+from catalog.selectors import category_ids_inactive_on_paths, category_path_is_active, product_ids_with_variants
 from catalog.stock import StockChange, stock_adjust_many
 from common.money import quantize_money
 from common.tasks import enqueue_on_commit
 from coupons.services import coupon_redeem, coupon_release
 from orders import state
 from orders.exceptions import (
+    CartPricesChanged,
     EmptyCart,
     InvalidAddress,
     InvalidTransition,
@@ -53,11 +56,11 @@ S = Order.Status
 # (*, order, by) -> None: refund in full what was paid for a locked order, inside the caller's transaction;
 # raises (e.g. a 502) to roll the caller back.
 OrderRefunder = Callable[..., None]
-# (*, order_id) -> None: told inside the transaction that expires an order; queue work on commit.
-OrderExpiryListener = Callable[..., None]
+# (*, order_id) -> None: told inside the transaction that cancels an order; queue work on commit.
+OrderCancelListener = Callable[..., None]
 
 _ports: dict[str, OrderRefunder | None] = {"refunder": None}
-_expiry_listeners: list[OrderExpiryListener] = []
+_cancel_listeners: list[OrderCancelListener] = []
 
 
 def order_refunder_register(refunder: OrderRefunder | None) -> OrderRefunder | None:
@@ -66,10 +69,12 @@ def order_refunder_register(refunder: OrderRefunder | None) -> OrderRefunder | N
     return previous
 
 
-def order_expiry_listener_register(listener: OrderExpiryListener) -> None:
-    """Call `listener(order_id=...)` whenever an unpaid order expires (once per listener)."""
-    if listener not in _expiry_listeners:
-        _expiry_listeners.append(listener)
+def order_cancel_listener_register(listener: OrderCancelListener) -> None:
+    """Call `listener(order_id=...)` whenever an order is cancelled: by its owner, staff, the expiry
+    task or the payment side (once per listener).
+    """
+    if listener not in _cancel_listeners:
+        _cancel_listeners.append(listener)
 
 
 def _refund_paid(*, order: Order, by) -> None:
@@ -116,9 +121,16 @@ def _line_snapshot(item) -> tuple[str, str]:
 
 
 def _check_available(items) -> None:
+    """Every line is still sold as it is: product, variant, category and its ancestors active, and a
+    line without a variant is for a product that has none (variants may have been added since).
+    """
+    inactive_categories = category_ids_inactive_on_paths(paths={item.product.category.path for item in items})
+    with_variants = product_ids_with_variants(product_ids={i.product_id for i in items if i.variant_id is None})
     for item in items:
         product, variant = item.product, item.variant
-        if not product.is_active:
+        if not product.is_active or not category_path_is_active(
+            path=product.category.path, inactive_ids=inactive_categories
+        ):
             raise ProductUnavailable(
                 f"'{product.name}' is no longer available; remove it from your cart.",
                 extra={"product": product.pk, "variant": None},
@@ -127,6 +139,11 @@ def _check_available(items) -> None:
             raise ProductUnavailable(
                 f"'{product.name} – {variant.name}' is no longer available; remove it from your cart.",
                 extra={"product": product.pk, "variant": variant.pk},
+            )
+        if variant is None and product.pk in with_variants:
+            raise ProductUnavailable(
+                f"'{product.name}' now comes in variants; remove it from your cart and choose one.",
+                extra={"product": product.pk, "variant": None},
             )
 
 
@@ -165,7 +182,6 @@ def _restock(*, order: Order, reason: str, by) -> None:
 # --- Checkout ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def order_place(*, user, shipping_address_id: int, billing_address_id: int | None = None, note: str = "") -> Order:
     """Turn the user's cart into a pending order, all or nothing.
 
@@ -174,7 +190,30 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
     computed here from the cart's stored unit prices, the coupon and the shipping settings; items and
     addresses are snapshots; the cart is emptied. Any error rolls all of it back. The confirmation
     email is queued only after the commit.
+
+    Never a stale price: when a line's stored price is no longer the catalog's, those lines are set to
+    the current price and committed (so the customer sees what the next checkout charges), nothing
+    else is written, and `CartPricesChanged` (409, `changed_items`) is raised after the commit.
+    Call it outside a transaction, as the view does, or the repricing commits with the caller's.
     """
+    result = _order_place_or_reprice(
+        user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id, note=note
+    )
+    if isinstance(result, Order):
+        return result
+    changed_ids = [line.item.pk for line in result]
+    names = ", ".join(f"'{line.name}' ({line.old_price} → {line.new_price})" for line in result)
+    raise CartPricesChanged(
+        f"Prices in your cart changed since you added them: {names}. Review your cart and check out again.",
+        extra={"changed_items": changed_ids},
+    )
+
+
+@transaction.atomic
+def _order_place_or_reprice(
+    *, user, shipping_address_id: int, billing_address_id: int | None, note: str
+) -> Order | list[RepricedLine]:
+    """The order, or the repriced lines (the transaction then commits only them)."""
     shipping_address, billing_address = _addresses_for(
         user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
     )
@@ -183,6 +222,9 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
     if not items:
         raise EmptyCart("Your cart is empty.")
     _check_available(items)
+    repriced = cart_item_prices_refresh(items=items)
+    if repriced:
+        return repriced
 
     now = timezone.now()
     number = order_number_next(year=now.year)
@@ -286,26 +328,32 @@ def order_cancel(*, order_id, by=None, note: str = "") -> Order:
     if actor == "other":
         raise OrderNotFound()
     state.transition_check(order=order, to=S.CANCELLED, actor=actor)
-    if order.status in (S.PAID, S.PROCESSING):
-        _refund_paid(order=order, by=by)
-    _end_before_shipping(order=order, to=S.CANCELLED, by=by, note=note or "Cancelled", reason="cancel")
-    _queue_email(order=order, kind="cancelled")
+    _cancel(order=order, by=by, note=note or "Cancelled")
     return order
+
+
+def _cancel(*, order: Order, by, note: str) -> None:
+    """Cancel a locked order whose transition was checked: whatever money it received goes back (a paid
+    order's payment, or one flagged for a wrong amount on a pending order), stock and coupon use come
+    back, and the cancel listeners are told (its open Checkout Sessions are expired after the commit).
+    """
+    _refund_paid(order=order, by=by)
+    _end_before_shipping(order=order, to=S.CANCELLED, by=by, note=note, reason="cancel")
+    _queue_email(order=order, kind="cancelled")
+    for listener in _cancel_listeners:
+        listener(order_id=order.pk)
 
 
 @transaction.atomic
 def order_expire(*, order_id) -> Order | None:
     """Cancel a pending order whose payment deadline has passed (the system); None if there is nothing
-    to do (paid meanwhile, already cancelled, deadline not reached). The expiry listeners are told
-    (payments queues the expiry of the order's open Checkout Sessions after the commit).
+    to do (paid meanwhile, already cancelled, deadline not reached). Like every cancel, money received
+    for it (a payment flagged for a wrong amount) is refunded and its open Checkout Sessions expired.
     """
     order = lock_order(order_id)
     if order.status != S.PENDING or order.payment_deadline > timezone.now():
         return None
-    _end_before_shipping(order=order, to=S.CANCELLED, by=None, note="Payment deadline passed", reason="cancel")
-    _queue_email(order=order, kind="cancelled")
-    for listener in _expiry_listeners:
-        listener(order_id=order.pk)
+    _cancel(order=order, by=None, note="Payment deadline passed")
     return order
 
 
@@ -395,10 +443,10 @@ def order_set_status(
     from_status, now = order.status, timezone.now()
     if status == S.SHIPPED:
         carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
-        if not carrier:
-            raise MissingShipmentDetails("A carrier is required to ship an order.", field="carrier")
-        if not tracking_number:
-            raise MissingShipmentDetails("A tracking number is required to ship an order.", field="tracking_number")
+        missing = [name for name, value in (("carrier", carrier), ("tracking_number", tracking_number)) if not value]
+        if missing:
+            # Checked after the transition: an illegal move is a 409 whatever fields came with it.
+            raise MissingShipmentDetails(fields=missing)
         Shipment.objects.update_or_create(
             order=order, defaults={"carrier": carrier, "tracking_number": tracking_number, "shipped_at": now}
         )

@@ -8,6 +8,7 @@ from orders import selectors, services
 from orders.filters import OrderFilter
 from orders.models import Order
 from orders.serializers import (
+    CheckoutConflictSerializer,
     OrderCancelInputSerializer,
     OrderCreateInputSerializer,
     OrderSerializer,
@@ -42,8 +43,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         summary="Check out the cart",
         request=OrderCreateInputSerializer,
-        responses={201: OrderSerializer, 400: OpenApiResponse(description="Empty cart or not your address."),
-                   409: CONFLICT},
+        responses={
+            201: OrderSerializer,
+            400: OpenApiResponse(description="Empty cart or not your address."),
+            409: OpenApiResponse(
+                response=CheckoutConflictSerializer,
+                description="A line's price changed (the lines are repriced, `changed_items`; nothing else is "
+                "written), not enough stock, a product no longer sold, or the coupon no longer applies.",
+            ),
+        },
     )
     def create(self, request):
         data = OrderCreateInputSerializer(data=request.data)

@@ -233,9 +233,47 @@ def checkout_sessions_expire_for_order(*, order_id) -> int:
 def checkout_sessions_expire_on_commit(*, order_id) -> None:
     """Queue the expiry of the order's open sessions at Stripe once the caller's transaction commits.
 
-    Registered with orders (`order_expiry_listener_register`): orders calls it when it expires an order.
+    Registered with orders (`order_cancel_listener_register`): orders calls it whenever an order is
+    cancelled (owner, staff, expiry), so a cancelled order can no longer be paid.
     """
     enqueue_on_commit(expire_checkout_sessions, order_id=str(order_id))
+
+
+def checkout_session_retrieve(*, session_id: str) -> dict:
+    """Stripe's current view of a Checkout Session (a read: no idempotency key needed)."""
+    try:
+        return stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
+    except stripe.StripeError as exc:
+        raise provider_error(exc) from exc
+
+
+def payments_to_reconcile(*, now: datetime, after_expiry: timedelta, exclude: set[int], limit: int) -> list[int]:
+    """Ids of pending Checkout Session payments past their session's expiry by `after_expiry`, oldest first."""
+    return list(
+        Payment.objects.filter(
+            status=Status.PENDING, stripe_session_id__isnull=False, expires_at__lte=now - after_expiry
+        )
+        .exclude(pk__in=exclude)
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def lock_payment_if_free(*, payment_id: int) -> Payment | None:
+    """Like `lock_payment` (order row, then payment), but None at once if either is locked by someone
+    else (a webhook or a cancel in flight: they decide) or the payment is no longer pending.
+    """
+    order_id = Payment.objects.filter(pk=payment_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return None
+    free = Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=order_id)
+    if free.values_list("pk", flat=True).first() is None:
+        return None
+    return (
+        Payment.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=payment_id, status=Status.PENDING)
+        .first()
+    )
 
 
 # --- Locks ---------------------------------------------------------------------------------------
@@ -443,7 +481,9 @@ def payment_intent_remember(*, payment: Payment, session: dict) -> None:
 def payment_succeeded_record(*, payment: Payment, session: dict) -> bool:
     """Record a completed session's money on a locked pending payment; whether the order may count it
     as paid. False when it was already recorded (a duplicate), or when Stripe charged another amount or
-    currency than the order's (the payment is then flagged for staff and the order is not paid).
+    currency than the order's: the payment is then flagged for staff, records what Stripe actually
+    charged (so a refund, e.g. when the order ends cancelled, gives back exactly that) and the order is
+    not paid.
     """
     if payment.status in MONEY_RECEIVED_STATUSES:
         return False
@@ -455,6 +495,8 @@ def payment_succeeded_record(*, payment: Payment, session: dict) -> bool:
         reason = f"Amount mismatch: Stripe charged {charged} {currency}, expected {expected} {payment.currency}."
         logger.error("Payment %s (order %s): %s The order is not marked paid.", payment.pk, payment.order_id, reason)
         payment.needs_attention, payment.attention_reason = True, reason[:255]
+        if isinstance(charged, int) and charged >= 0 and len(currency) == 3:
+            payment.amount, payment.currency = from_minor(charged, currency), currency
         payment.save()
         return False
     payment.save()

@@ -44,6 +44,14 @@ def expire_checkout_sessions(order_id: str) -> None:
     checkout_sessions_expire_for_order(order_id=order_id)
 
 
+@shared_task
+def reconcile_checkout_sessions(batch_size: int = 100) -> dict[str, int]:
+    """Apply Stripe's word on Checkout Sessions still pending here past their expiry (beat, every 5 minutes)."""
+    from payments.webhooks import checkout_sessions_reconcile
+
+    return checkout_sessions_reconcile(batch_size=batch_size)
+
+
 def _payment(payment_id: int) -> Payment | None:
     return Payment.objects.select_related("order__user").filter(pk=payment_id).first()
 

@@ -1,14 +1,18 @@
 """Payments, the inbound side: money that moved, and what it does to the order.
 
 Stripe's webhook events (stored once by `services.webhook_event_record`, applied here exactly once by
-the `process_webhook_event` task) and a staff refund of a payment. The Payment rows change through
-`payments.services`; the order reacts through orders' services (`order_mark_paid`, `order_cancel`,
-`order_refunded_in_full`), which own what money does to an order. Orders never imports this module.
+the `process_webhook_event` task), the reconciliation of Checkout Sessions whose webhook never came
+(`checkout_sessions_reconcile`, through the same handlers) and a staff refund of a payment.
+The Payment rows change through `payments.services`; the order reacts through orders' services
+(`order_mark_paid`, `order_cancel`, `order_refunded_in_full`), which own what money does to an
+order. Orders never imports this module.
 
 Locks: the order row first, then the payment (`services.lock_payment`), like every writer of both.
 """
 
 import logging
+from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,6 +23,7 @@ from common.tasks import enqueue_on_commit
 from orders.models import Order
 from orders.services import lock_order, order_cancel, order_mark_paid, order_refunded_in_full
 from payments import services
+from payments.exceptions import PaymentProviderError
 from payments.models import Payment, WebhookEvent
 from payments.tasks import send_payment_received_email
 
@@ -147,6 +152,61 @@ def _on_charge_refunded(charge: dict) -> None:
     changed = services.payment_refunded_total_record(payment=payment, total=total)
     if changed and payment.status == Payment.Status.REFUNDED:
         order_refunded_in_full(order_id=payment.order_id, by=None)
+
+
+# --- Reconciliation: Stripe's word on sessions whose webhook never came ------------------------------
+
+# Stripe expires a session at `expires_at` and sends the webhook moments later: give it that long first.
+RECONCILE_AFTER_EXPIRY = timedelta(minutes=5)
+PAID_STATUSES = ("paid", "no_payment_required")
+
+
+def checkout_sessions_reconcile(*, batch_size: int = 100) -> dict[str, int]:
+    """Ask Stripe about every Checkout Session still `pending` here `RECONCILE_AFTER_EXPIRY` after its
+    `expires_at`, and apply its answer through the webhook handlers: paid → the payment succeeds and
+    the order is paid (or, the order being cancelled meanwhile, the money is refunded and flagged);
+    expired → the payment expires and its pending order is cancelled and restocked; still open, or
+    completed with the payment still settling → left for the next run or the webhook.
+
+    Stripe is asked outside any transaction; each session is then applied in its own short one, with
+    `skip_locked`, so a webhook or a cancel in flight for the same order wins and this run skips it.
+    Idempotent, like the handlers: a webhook arriving later (or a second run) changes nothing more.
+    Returns counts by outcome.
+    """
+    outcomes: Counter[str] = Counter()
+    seen: set[int] = set()
+    while True:
+        batch = services.payments_to_reconcile(
+            now=timezone.now(), after_expiry=RECONCILE_AFTER_EXPIRY, exclude=seen, limit=batch_size
+        )
+        if not batch:
+            return dict(outcomes)
+        sessions = dict(Payment.objects.filter(pk__in=batch).values_list("pk", "stripe_session_id"))
+        for payment_id in batch:
+            seen.add(payment_id)
+            try:
+                outcomes[_reconcile_one(payment_id=payment_id, session_id=sessions[payment_id])] += 1
+            except PaymentProviderError:
+                # Stripe unreachable or refusing: this session is asked again on the next run.
+                logger.warning("Reconciling payment %s: Stripe failed; retrying on the next run.", payment_id)
+                outcomes["failed"] += 1
+
+
+def _reconcile_one(*, payment_id: int, session_id: str) -> str:
+    session = services.checkout_session_retrieve(session_id=session_id)
+    status, payment_status = session.get("status"), session.get("payment_status")
+    if status == "complete" and payment_status in PAID_STATUSES:
+        handler, outcome = _on_session_completed, "paid"
+    elif status == "expired":
+        handler, outcome = _on_session_expired, "expired"
+    else:
+        return "open" if status == "open" else "unsettled"
+    with transaction.atomic():
+        if services.lock_payment_if_free(payment_id=payment_id) is None:
+            return "skipped"  # being handled right now, or no longer pending
+        logger.warning("Session %s is %s at Stripe, pending here (no webhook); applying it.", session_id, status)
+        handler(session)
+    return outcome
 
 
 _HANDLERS = {

@@ -445,3 +445,100 @@ def test_scoped_coupon_discounts_only_matching_lines_in_cart(user, user_client):
     assert body["subtotal"] == "55.00"
     assert body["discount"] == "15.00"  # capped at the eligible line
     assert body["total"] == "40.00"
+
+
+# --- prices: a line carries the price the customer was last shown ----------------------------------
+
+
+def test_raising_a_line_quantity_takes_the_current_price(user, user_client):
+    product = ProductFactory(price=Decimal("10.00"), stock=5)
+    item = CartItemFactory(cart=CartFactory(user=user), product=product, quantity=1)
+    product.price = Decimal("12.00")
+    product.save()
+
+    response = user_client.patch(item_url(item.pk), {"quantity": 2}, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["unit_price"], response.json()["price_changed"]) == ("12.00", False)
+    item.refresh_from_db()
+    assert item.unit_price == Decimal("12.00")
+
+
+def test_lowering_a_line_quantity_keeps_its_price(user, user_client):
+    product = ProductFactory(price=Decimal("10.00"), stock=5)
+    item = CartItemFactory(cart=CartFactory(user=user), product=product, quantity=3)
+    product.price = Decimal("12.00")
+    product.save()
+
+    response = user_client.patch(item_url(item.pk), {"quantity": 2}, format="json")
+
+    assert (response.json()["unit_price"], response.json()["price_changed"]) == ("10.00", True)
+
+
+def test_adding_to_an_existing_line_takes_the_current_price(user, user_client):
+    product = ProductFactory(price=Decimal("10.00"), stock=5)
+    user_client.post(ITEMS, {"product": product.pk, "quantity": 1}, format="json")
+    product.price = Decimal("8.00")
+    product.save()
+
+    response = user_client.post(ITEMS, {"product": product.pk, "quantity": 1}, format="json")
+
+    assert (response.json()["quantity"], response.json()["unit_price"]) == (2, "8.00")
+    assert CartItem.objects.get(cart__user=user).unit_price == Decimal("8.00")
+
+
+# --- categories: a product in an inactive category (or under one) is not sold ------------------------
+
+
+def inactive_tree():
+    """root (inactive) > child (active) > product."""
+    root = CategoryFactory()
+    child = CategoryFactory(parent=root)
+    root.is_active = False
+    root.save()
+    return child
+
+
+def test_a_product_in_an_inactive_category_cannot_be_added(user_client):
+    category = CategoryFactory()
+    product = ProductFactory(category=category, stock=5)
+    category.is_active = False
+    category.save()
+
+    response = user_client.post(ITEMS, {"product": product.pk, "quantity": 1}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"product": ["This product is not available."]}
+    assert not CartItem.objects.exists()
+
+
+def test_a_product_under_an_inactive_ancestor_category_cannot_be_added(user_client):
+    product = ProductFactory(category=inactive_tree(), stock=5)
+
+    response = user_client.post(ITEMS, {"product": product.pk, "quantity": 1}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"product": ["This product is not available."]}
+
+
+def test_raising_a_line_under_an_inactive_ancestor_category_is_409(user, user_client):
+    product = ProductFactory(category=inactive_tree(), stock=5)
+    item = CartItemFactory(cart=CartFactory(user=user), product=product, quantity=1)
+
+    response = user_client.patch(item_url(item.pk), {"quantity": 2}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "This product is no longer available."
+    item.refresh_from_db()
+    assert item.quantity == 1
+
+
+def test_a_line_in_an_inactive_category_is_flagged(user, user_client):
+    category = CategoryFactory()
+    CartItemFactory(cart=CartFactory(user=user), product=ProductFactory(category=category, stock=5))
+    category.is_active = False
+    category.save()
+
+    line = user_client.get(CART).json()["items"][0]
+
+    assert (line["is_available"], line["problem"]) == (False, "This product is no longer available.")

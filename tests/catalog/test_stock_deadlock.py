@@ -17,6 +17,7 @@ from catalog.models import Product, ProductVariant, StockMovement
 from catalog.services import variant_update
 from config.exceptions import ApplicationError
 from orders.services import order_place
+from tests.catalog.audit import assert_stock_matches_ledger
 from tests.factories import AddressFactory, ProductFactory, UserFactory, VariantFactory
 from tests.orders.factories import fill_cart
 
@@ -102,3 +103,4 @@ def test_staff_stock_edits_racing_checkouts_of_the_variant_never_deadlock():
     assert ledger == variant.stock
     assert StockMovement.objects.filter(product=product).aggregate(total=Sum("delta"))["total"] == product.stock
     assert Product.objects.filter(stock__lt=0).count() == 0
+    assert_stock_matches_ledger()

@@ -9,7 +9,14 @@ from catalog.models import Product
 from orders.models import Order
 from orders.services import order_mark_paid
 from payments.models import Payment
-from tests.factories import AddressFactory, OrderFactory, ProductFactory, UserFactory, VariantFactory
+from tests.factories import (
+    AddressFactory,
+    CategoryFactory,
+    OrderFactory,
+    ProductFactory,
+    UserFactory,
+    VariantFactory,
+)
 from tests.orders.factories import fill_cart, place
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +101,61 @@ def test_checkout_out_of_stock_is_a_409_with_the_available_quantity(user, user_c
     body = response.json()
     assert "Only 1" in body["detail"] and "Small" in body["detail"]
     assert body["available"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checkout_with_a_changed_price_is_a_409_whose_repricing_commits(user, user_client):
+    # given (committed for real: the 409 must not roll the repricing back)
+    address = AddressFactory(user=user)
+    product = ProductFactory(price=Decimal("10.00"), stock=5)
+    fill_cart(user, (product, 2))
+    Product.objects.filter(pk=product.pk).update(price=Decimal("11.00"))
+    line_id = user_client.get("/api/cart/").json()["items"][0]["id"]
+
+    # when
+    response = user_client.post(url(), {"shipping_address": address.pk})
+
+    # then
+    assert response.status_code == 409
+    assert response.json()["changed_items"] == [line_id]
+    assert "11.00" in response.json()["detail"]
+    line = user_client.get("/api/cart/").json()["items"][0]
+    assert (line["unit_price"], line["price_changed"]) == ("11.00", False)
+    assert not Order.objects.exists()
+    assert Product.objects.get(pk=product.pk).stock == 5
+
+    again = user_client.post(url(), {"shipping_address": address.pk})
+    assert again.status_code == 201
+    assert again.json()["total"] == "22.00"
+
+
+def test_checkout_of_a_product_under_an_inactive_category_is_a_409(user, user_client):
+    root = CategoryFactory()
+    product = ProductFactory(category=CategoryFactory(parent=root), stock=5)
+    fill_cart(user, (product, 1))
+    root.is_active = False
+    root.save()
+
+    response = user_client.post(url(), {"shipping_address": AddressFactory(user=user).pk})
+
+    assert response.status_code == 409
+    assert "no longer available" in response.json()["detail"]
+    assert response.json()["product"] == product.pk
+    assert not Order.objects.exists()
+    assert Product.objects.get(pk=product.pk).stock == 5
+
+
+def test_checkout_of_a_line_without_variant_for_a_product_that_now_has_variants_is_a_409(user, user_client):
+    product = ProductFactory(name="Tee", stock=5)
+    fill_cart(user, (product, 1))
+    VariantFactory(product=product, stock=5)
+
+    response = user_client.post(url(), {"shipping_address": AddressFactory(user=user).pk})
+
+    assert response.status_code == 409
+    assert "'Tee'" in response.json()["detail"] and "variants" in response.json()["detail"]
+    assert (response.json()["product"], response.json()["variant"]) == (product.pk, None)
+    assert not Order.objects.exists()
 
 
 def test_checkout_needs_authentication(api_client):
@@ -218,6 +280,22 @@ def test_staff_move_an_order_to_shipped_and_delivered(staff_client):
     assert [h["to_status"] for h in delivered["status_history"]] == [
         "pending", "paid", "processing", "shipped", "delivered"
     ]
+
+
+def test_shipping_a_pending_order_is_a_409_even_without_carrier(staff_client):
+    order = OrderFactory(status=S.PENDING)
+    response = staff_client.post(url(order, "status"), {"status": "shipped"})
+    assert response.status_code == 409
+    assert "pending" in response.json()["detail"]
+    assert Order.objects.get(pk=order.pk).status == S.PENDING
+
+
+def test_shipping_without_a_tracking_number_is_a_400_on_that_field(staff_client):
+    order = OrderFactory(status=S.PROCESSING)
+    response = staff_client.post(url(order, "status"), {"status": "shipped", "carrier": "DHL"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"tracking_number"}
+    assert Order.objects.get(pk=order.pk).status == S.PROCESSING
 
 
 def test_shipping_without_carrier_and_tracking_is_a_400_on_both_fields(staff_client):

@@ -105,16 +105,57 @@ def test_checkout_creates_the_order_takes_stock_redeems_the_coupon_and_empties_t
     assert email.alternatives and "76.50" in email.alternatives[0][0]
 
 
-def test_checkout_charges_the_stored_unit_price_not_the_current_one(buyer):
+def test_checkout_with_a_changed_price_is_a_409_that_reprices_the_line_and_writes_nothing_else(buyer):
+    # given: two lines, one of which changed price since it was added
+    user, address = buyer
+    product = ProductFactory(price=Decimal("10.00"), stock=5)
+    steady = ProductFactory(price=Decimal("3.00"), stock=5)
+    fill_cart(user, (product, 2), (steady, 1))
+    Coupon.objects.create(code="TENOFF", discount_type="percent", value=Decimal("10"))
+    apply_coupon(user, "tenoff")
+    product_update(product=product, data={"price": Decimal("99.00")})
+    changed = CartItem.objects.get(product=product)
+    before = db_state()
+
+    # when
+    with pytest.raises(Conflict) as exc:
+        order_place(user=user, shipping_address_id=address.pk)
+
+    # then: the changed line is named and repriced, nothing else moved
+    assert exc.value.status_code == 409
+    assert exc.value.extra == {"changed_items": [changed.pk]}
+    assert "99.00" in exc.value.message
+    assert CartItem.objects.get(pk=changed.pk).unit_price == Decimal("99.00")
+    assert CartItem.objects.get(product=steady).unit_price == Decimal("3.00")
+    assert db_state() == before
+
+
+def test_the_checkout_after_a_price_change_charges_the_price_now_shown(buyer):
     user, address = buyer
     product = ProductFactory(price=Decimal("10.00"), stock=5)
     fill_cart(user, (product, 2))
     product_update(product=product, data={"price": Decimal("99.00")})
+    with pytest.raises(Conflict):
+        order_place(user=user, shipping_address_id=address.pk)
 
     order = order_place(user=user, shipping_address_id=address.pk)
 
-    assert order.subtotal == Decimal("20.00")
-    assert order.items.get().unit_price == Decimal("10.00")
+    assert order.subtotal == Decimal("198.00")
+    assert order.items.get().unit_price == Decimal("99.00")
+
+
+def test_a_variant_price_change_is_caught_too(buyer):
+    user, address = buyer
+    shirt = ProductFactory(price=Decimal("20.00"), stock=0)
+    red = VariantFactory(product=shirt, price=None, stock=3)
+    fill_cart(user, (shirt, red, 1))
+    product_update(product=shirt, data={"price": Decimal("25.00")})  # the variant inherits it
+
+    with pytest.raises(Conflict) as exc:
+        order_place(user=user, shipping_address_id=address.pk)
+
+    assert exc.value.extra["changed_items"] == [CartItem.objects.get().pk]
+    assert order_place(user=user, shipping_address_id=address.pk).total == Decimal("25.00")
 
 
 def test_billing_address_can_differ_and_the_snapshot_survives_address_edits(buyer):

@@ -12,6 +12,7 @@ from config.exceptions import ApplicationError
 from coupons.models import Coupon, CouponRedemption
 from orders.models import Order
 from orders.services import order_cancel, order_place
+from tests.catalog.audit import assert_stock_matches_ledger
 from tests.factories import AddressFactory, ProductFactory, UserFactory
 from tests.orders.factories import apply_coupon, fill_cart
 
@@ -83,6 +84,7 @@ def test_twenty_buyers_racing_for_the_last_ten_units_never_oversell():
     assert sold.count() == 10
     assert StockMovement.objects.filter(product=product).aggregate(total=Sum("delta"))["total"] == 0
     assert set(sold.values_list("stock_after", flat=True)) == set(range(10))
+    assert_stock_matches_ledger()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -97,6 +99,7 @@ def test_a_coupon_with_three_uses_is_redeemed_at_most_three_times_in_the_same_ra
     assert CouponRedemption.objects.filter(coupon__code="THREE").count() == 3
     assert Order.objects.count() == 3
     assert Product.objects.get(pk=product.pk).stock == 97  # the refused checkouts took no stock
+    assert_stock_matches_ledger()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,6 +116,7 @@ def test_two_simultaneous_cancels_return_the_stock_once():
     assert Product.objects.get(pk=product.pk).stock == 10
     assert StockMovement.objects.filter(reference=order.number, reason="cancel").count() == 1
     assert order.status_changes.filter(to_status="cancelled").count() == 1
+    assert_stock_matches_ledger()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -139,3 +143,4 @@ def test_expiry_on_several_workers_at_once_restocks_once():
     assert sum(expired) == 6
     assert Product.objects.get(pk=product.pk).stock == 10
     assert StockMovement.objects.filter(product=product, reason="cancel").count() == 6
+    assert_stock_matches_ledger()
