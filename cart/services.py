@@ -21,7 +21,7 @@ from cart.selectors import (
 )
 from catalog.models import Product, ProductVariant
 from catalog.selectors import category_ids_inactive_on_paths, category_path_is_active
-from coupons.selectors import coupon_evaluate_loaded, coupon_get_by_code
+from coupons.selectors import COUPON_NOT_USABLE_REASON, coupon_evaluate_loaded, coupon_get_by_code
 
 MAX_QUANTITY_PER_LINE = 100
 
@@ -202,7 +202,7 @@ def cart_coupon_apply(*, user, code: str) -> Cart:
     cart = lock_cart(user=user)
     coupon = coupon_get_by_code(code=code)
     if coupon is None:
-        raise InvalidCartInput("This coupon code does not exist.", field="code")
+        raise InvalidCartInput(COUPON_NOT_USABLE_REASON, field="code")
     items = list(cart_items_for_read(cart=cart))
     evaluation = coupon_evaluate_loaded(coupon=coupon, user=user, lines=cart_lines(items=items))
     if not evaluation.valid:

@@ -17,7 +17,7 @@ from common.money import ZERO
 from common.services import model_update
 from coupons.exceptions import CouponInUse, CouponNotApplicable, InvalidCouponInput
 from coupons.models import Coupon, CouponRedemption
-from coupons.selectors import PricedLine, coupon_evaluate_loaded, coupon_normalize_code
+from coupons.selectors import COUPON_NOT_USABLE_REASON, PricedLine, coupon_evaluate_loaded, coupon_normalize_code
 
 
 def lock_coupon(*, code: str | None = None, pk: int | None = None) -> Coupon | None:
@@ -41,7 +41,7 @@ def coupon_redeem(*, code: str, user, order, lines: Sequence[PricedLine]) -> Cou
     """
     coupon = lock_coupon(code=code)
     if coupon is None:
-        raise CouponNotApplicable("This coupon code does not exist.")
+        raise CouponNotApplicable(COUPON_NOT_USABLE_REASON)
     evaluation = coupon_evaluate_loaded(coupon=coupon, user=user, lines=lines)
     if not evaluation.valid:
         raise CouponNotApplicable(evaluation.reason)

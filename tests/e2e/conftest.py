@@ -79,6 +79,7 @@ def live_env(fake_stripe_server) -> dict:
         CACHE_KEY_PREFIX=f"e2e-{os.getpid()}",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         AUTH_THROTTLE_RATE="10000/minute",
+        COUPON_THROTTLE_RATE="10000/minute",
         LOW_STOCK_THRESHOLD="5",
         STRIPE_SECRET_KEY="sk_test_e2e_0123456789",
         STRIPE_WEBHOOK_SECRET="whsec_e2e_0123456789abcdef",
