@@ -2,7 +2,7 @@
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import transaction
 
 from common import outbox
@@ -19,7 +19,7 @@ def enqueue_on_commit(task, /, **kwargs) -> None:
     periodic sweep, so the work is never lost and the committed request never fails. With eager Celery
     (no broker, `make run`) the task runs in-process after the commit, as there is nothing to lose.
     """
-    if task.app.conf.task_always_eager:
+    if getattr(task, "app", current_app).conf.task_always_eager:
 
         def run() -> None:
             task.delay(**kwargs)
