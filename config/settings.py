@@ -250,7 +250,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_unpaid_orders",
         "schedule": 60.0,
     },
-    "relay-outbox": {"task": "common.tasks.relay_outbox", "schedule": 30.0},
+    # A sweep nobody ran within a minute is dropped: the next one does the same work.
+    "relay-outbox": {"task": "common.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 60}},
     "purge-outbox": {"task": "common.tasks.purge_outbox", "schedule": 60.0 * 60},
 }
 # Outbox (common.outbox): the sweep leaves messages younger than the grace to the after-commit relay.
