@@ -5,13 +5,18 @@ status code (400 by default, 409 for a conflict with current state, ...), and ma
 field the error is about, which yields DRF's validation shape `{"field": ["message"]}`.
 """
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -54,9 +59,22 @@ class UpstreamError(ApplicationError):
     default_message = "An upstream service failed. Please try again."
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable right now. Please try again shortly."
+
+
+def database_unavailable_response() -> Response:
+    """503 for a lost or refused database connection: the client may retry; never a 500 page."""
+    return Response(
+        {"detail": DATABASE_UNAVAILABLE}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"}
+    )
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(exc.as_response_data(), status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable: %r", exc)
+        return database_unavailable_response()
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "axes",
+    "common",
     "notifications",
     "users",
     "catalog",
@@ -293,6 +294,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Redis: an unacked message (worker killed mid-task) is redelivered after the visibility timeout, which
+# must exceed the longest countdown a task waits (retry_backoff_max 600 s). Short socket timeouts and a
+# short publish retry keep a request quick when the broker is down: its work waits in the outbox.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 10}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "orders.tasks.expire_unpaid_orders",
@@ -303,7 +310,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_checkout_sessions",
         "schedule": 300.0,
     },
+    # A sweep nobody ran within a minute is dropped: the next one does the same work.
+    "relay-outbox": {"task": "common.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 60}},
+    "purge-outbox": {"task": "common.tasks.purge_outbox", "schedule": 60.0 * 60},
 }
+# Outbox (common.outbox): the sweep leaves messages younger than the grace to the after-commit relay.
+OUTBOX_RELAY_GRACE_SECONDS = 10
+OUTBOX_RELAY_BATCH_SIZE = 100
+OUTBOX_RETENTION_DAYS = 7
 
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -417,7 +417,11 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
             event = WebhookEvent.objects.create(stripe_event_id=data["id"], type=data["type"], payload=data)
             enqueue_on_commit(process_webhook_event, event_id=event.pk)
     except IntegrityError:
-        return WebhookEvent.objects.get(stripe_event_id=data["id"]), False
+        event = WebhookEvent.objects.get(stripe_event_id=data["id"])
+        if event.status in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
+            # Stripe redelivers what we did not finish: queue it again (processing is idempotent).
+            enqueue_on_commit(process_webhook_event, event_id=event.pk)
+        return event, False
     return event, True
 
 
