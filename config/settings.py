@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -173,8 +174,35 @@ USE_TZ = True
 # --- Static files (served by WhiteNoise, also under gunicorn with DEBUG=false) -----------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# --- Uploaded media (product images) ------------------------------------------------------------
+# Local files under MEDIA_ROOT served by the app at /media/ (config.urls) unless S3_BUCKET is set; then
+# S3-compatible object storage through django-storages, with public (unsigned) URLs.
+MAX_IMAGE_UPLOAD_MB = env_int("MAX_IMAGE_UPLOAD_MB", 10)
+S3_BUCKET = env_str("S3_BUCKET")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = env_str("MEDIA_URL", "" if S3_BUCKET else "/media/")
+if S3_BUCKET:
+    _media = urlsplit(MEDIA_URL) if MEDIA_URL else None
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            # MEDIA_URL (e.g. a CDN in front of the bucket) becomes the host and prefix of every file URL.
+            "custom_domain": f"{_media.netloc}{_media.path.rstrip('/')}" if _media and _media.netloc else None,
+            "url_protocol": f"{_media.scheme}:" if _media and _media.scheme else "https:",
+        },
+    }
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
