@@ -275,3 +275,23 @@ def test_media_is_served_with_debug_false(staff_client, client, product, setting
     assert response["Content-Type"] == "image/jpeg"
     assert "immutable" in response["Cache-Control"]
     assert client.get("/media/../config/settings.py").status_code in (400, 404)  # never the file
+
+
+def test_making_the_thumbnail_invalidates_the_cached_catalog(
+    staff_client, api_client, product, django_capture_on_commit_callbacks
+):
+    from catalog.services import image_thumbnail_make
+
+    # given: an uploaded image whose thumbnail task has not run, and the list cached without it
+    with django_capture_on_commit_callbacks(execute=False):
+        image = post_image(staff_client, image_bytes()).json()
+    assert api_client.get(PRODUCTS).json()["results"][0]["thumbnail"] is None
+    assert api_client.get(PRODUCTS)["X-Cache"] == "HIT"
+
+    # when: the task's work runs (its UPDATE goes through CatalogQuerySet)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert image_thumbnail_make(image_id=image["id"]) is True
+
+    # then: the next read misses the cache and shows the thumbnail
+    response = api_client.get(PRODUCTS)
+    assert response["X-Cache"] == "MISS" and response.json()["results"][0]["thumbnail"].endswith(".webp")
