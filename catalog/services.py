@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, ProtectedError, RestrictedError, Value
+from django.db.models import F, Max, ProtectedError, Q, RestrictedError, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
@@ -143,8 +143,8 @@ def product_create(
     The currency must be the shop's; a `compare_at_price` must be above `price`.
     Initial stock is recorded in the ledger (`initial`) through the stock service.
     """
-    currency = _check_currency(currency)
-    _check_compare_at(price=price, compare_at_price=compare_at_price)
+    currency = currency_check(currency)
+    compare_at_price_check(price=price, compare_at_price=compare_at_price)
     if slug:
         _check_slug_free(model=Product, slug=slug)
     else:
@@ -176,7 +176,7 @@ PRODUCT_FIELDS = {
 }  # fmt: skip
 
 
-def _check_currency(currency: str) -> str:
+def currency_check(currency: str) -> str:
     """The shop sells in one currency: anything but settings.DEFAULT_CURRENCY is a 400."""
     currency = (currency or "").strip().lower()
     if currency != settings.DEFAULT_CURRENCY:
@@ -187,7 +187,7 @@ def _check_currency(currency: str) -> str:
     return currency
 
 
-def _check_compare_at(*, price: Decimal, compare_at_price: Decimal | None) -> None:
+def compare_at_price_check(*, price: Decimal, compare_at_price: Decimal | None) -> None:
     if compare_at_price is not None and compare_at_price <= price:
         raise InvalidCatalogInput(
             f"The compare-at price ({compare_at_price}) must be greater than the price ({price}), or empty.",
@@ -211,9 +211,9 @@ def product_update(*, product: Product, data: dict[str, Any], user=None) -> Prod
     if "sku" in data and Product.objects.filter(sku=data["sku"]).exclude(pk=product.pk).exists():
         raise InvalidCatalogInput(f"The SKU '{data['sku']}' is already in use.", field="sku")
     if "currency" in data:
-        data["currency"] = _check_currency(data["currency"])
+        data["currency"] = currency_check(data["currency"])
     if "price" in data or "compare_at_price" in data:
-        _check_compare_at(
+        compare_at_price_check(
             price=data.get("price", product.price),
             compare_at_price=data.get("compare_at_price", product.compare_at_price),
         )
@@ -278,8 +278,8 @@ def variant_create(
     effective price (its own, or the product's).
     """
     if currency is not None:
-        _check_currency(currency)
-    _check_compare_at(price=price if price is not None else product.price, compare_at_price=compare_at_price)
+        currency_check(currency)
+    compare_at_price_check(price=price if price is not None else product.price, compare_at_price=compare_at_price)
     if ProductVariant.objects.filter(sku=sku).exists():
         raise InvalidCatalogInput(f"The SKU '{sku}' is already in use.", field="sku")
     locked = lock_stock_rows(product_ids=[product.pk]).products[product.pk]
@@ -321,12 +321,12 @@ def variant_update(*, variant: ProductVariant, data: dict[str, Any], user=None) 
     data = dict(data)
     stock = data.pop("stock", None)
     if (currency := data.pop("currency", None)) is not None:
-        _check_currency(currency)
+        currency_check(currency)
     if "sku" in data and ProductVariant.objects.filter(sku=data["sku"]).exclude(pk=variant.pk).exists():
         raise InvalidCatalogInput(f"The SKU '{data['sku']}' is already in use.", field="sku")
     if "price" in data or "compare_at_price" in data:
         price = data.get("price", variant.price)
-        _check_compare_at(
+        compare_at_price_check(
             price=price if price is not None else variant.product.price,
             compare_at_price=data.get("compare_at_price", variant.compare_at_price),
         )
@@ -444,7 +444,13 @@ def image_thumbnail_make(*, image_id: int) -> bool:
 
 
 def image_files_remove(*, names: Iterable[str]) -> None:
-    """Delete stored files by name from the default storage; a missing file is not an error."""
+    """Delete stored files by name; a missing file is not an error. A file another image row still uses
+    (the demo catalog shares a handful of generated pictures) is kept."""
+    names = set(names)
+    in_use = set(
+        ProductImage.objects.filter(Q(image__in=names) | Q(thumbnail__in=names)).values_list("image", "thumbnail")
+    )
+    names -= {name for pair in in_use for name in pair}
     storage = ProductImage._meta.get_field("image").storage
-    for name in names:
+    for name in sorted(names):
         storage.delete(name)
