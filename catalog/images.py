@@ -36,6 +36,21 @@ def _reject(message: str):
     return InvalidImage(message, field="image")
 
 
+# Room for the multipart boundaries and the other form fields around the file.
+FORM_OVERHEAD = 64 * 1024
+
+
+def upload_size_check(*, content_length: str | int | None) -> None:
+    """Refuse a request whose declared body cannot hold an acceptable image, before it is read to disk."""
+    limit_mb = settings.MAX_IMAGE_UPLOAD_MB
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return  # Django answers a malformed Content-Length itself
+    if length > limit_mb * 1024 * 1024 + FORM_OVERHEAD:
+        raise _reject(f"The image is larger than {limit_mb} MB.")
+
+
 def image_clean(*, upload) -> CleanImage:
     """Open, verify and re-encode an upload; raise InvalidImage (400 on `image`) for anything else.
 

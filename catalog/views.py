@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from catalog import selectors, services
 from catalog.cache import cached_response_get, response_cache_key
 from catalog.filters import CategoryFilter, ProductFilter
+from catalog.images import upload_size_check
 from catalog.models import Category, Product, ProductImage, ProductVariant
 from catalog.serializers import (
     CategoryDetailOutputSerializer,
@@ -346,6 +347,7 @@ class ProductImageViewSet(CachedReadMixin, viewsets.ModelViewSet):
         return Response(ImageOutputSerializer(image, context=self.get_serializer_context()).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
+        upload_size_check(content_length=request.META.get("CONTENT_LENGTH"))  # before the body is parsed
         serializer = ImageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         image = services.image_create(product=self.get_product(), **serializer.validated_data)

@@ -167,6 +167,26 @@ def test_an_upload_over_max_image_upload_mb_is_a_400(staff_client, product, medi
     assert not ProductImage.objects.exists() and stored_files(media_root) == []
 
 
+def test_image_clean_refuses_a_file_over_the_limit_without_opening_it(settings):
+    from catalog.images import InvalidImage, image_clean
+
+    settings.MAX_IMAGE_UPLOAD_MB = 1
+    oversized = upload(b"\xff\xd8" + b"\0" * (1024 * 1024), "big.jpg")
+
+    with pytest.raises(InvalidImage, match="larger than 1 MB"):
+        image_clean(upload=oversized)
+
+
+def test_only_staff_edit_and_delete_images(staff_client, api_client, user_client, product):
+    image = post_image(staff_client, image_bytes()).json()
+    url = f"{PRODUCTS}mug/images/{image['id']}/"
+
+    assert api_client.patch(url, {"alt_text": "x"}, format="json").status_code == 401
+    assert user_client.patch(url, {"alt_text": "x"}, format="json").status_code == 403
+    assert user_client.delete(url).status_code == 403
+    assert ProductImage.objects.get().alt_text == ""
+
+
 def test_a_variant_of_another_product_is_a_400(staff_client, product, media_root):
     other_variant = VariantFactory(product=ProductFactory())
 
