@@ -13,6 +13,9 @@ RUN pip install -r requirements.txt
 
 RUN useradd --create-home --uid 10001 shop
 COPY --chown=shop:shop . .
+# Uploaded product images when no S3 bucket is configured; a volume so they outlive the container.
+RUN mkdir -p /app/media && chown shop:shop /app/media
+VOLUME ["/app/media"]
 
 # collectstatic needs settings that import cleanly; the build-time key is never used at run time.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --noinput

@@ -4,11 +4,14 @@ the catalog cache is invalidated exactly as for API writes."""
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import F
+from django.utils.html import format_html
 
 from catalog import services
-from catalog.exceptions import CatalogConflict
-from catalog.models import Category, Product, ProductVariant, StockMovement
+from catalog.exceptions import CatalogConflict, InvalidCatalogInput
+from catalog.images import image_clean
+from catalog.models import Category, Product, ProductImage, ProductVariant, StockMovement
 
 
 def _copy_fields(target, source) -> None:
@@ -83,12 +86,59 @@ class StockFormMixin:
             self.fields["stock"].show_hidden_initial = True
 
 
-class ProductAdminForm(StockFormMixin, forms.ModelForm):
+def _service_check(check, form: forms.Form | None = None):
+    """Run a catalog rule (a callable) and turn its InvalidCatalogInput into a form error: on the field it
+    names when the form has it (or inside a field's own clean, without `form`), else on the whole form."""
+    try:
+        return check()
+    except InvalidCatalogInput as exc:
+        if form is None:
+            raise forms.ValidationError(exc.message) from exc
+        field = exc.field if exc.field in form.fields else NON_FIELD_ERRORS
+        raise forms.ValidationError({field: exc.message}) from exc
+
+
+class SalePriceFormMixin:
+    """The services' rules, shown as form errors: one currency, a compare-at price above the price."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if "currency" in cleaned:
+            cleaned["currency"] = _service_check(lambda: services.currency_check(cleaned["currency"]), self)
+        price = cleaned.get("price", getattr(self.instance, "price", None))
+        if price is None and isinstance(self.instance, ProductVariant) and self.instance.product_id:
+            price = self.instance.product.price
+        if "compare_at_price" in self.fields:
+            compare_at = cleaned.get("compare_at_price")
+        else:  # the changelist edits the price alone
+            compare_at = getattr(self.instance, "compare_at_price", None)
+        if price is not None:
+            _service_check(lambda: services.compare_at_price_check(price=price, compare_at_price=compare_at), self)
+        return cleaned
+
+
+class OnSaleFilter(admin.SimpleListFilter):
+    title = "on sale"
+    parameter_name = "on_sale"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "On sale"), ("no", "Regular price")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(compare_at_price__isnull=self.value() == "no")
+        return queryset
+
+
+class ProductAdminForm(SalePriceFormMixin, StockFormMixin, forms.ModelForm):
     """Refuses a product-level stock edit when the stock is the sum of the variants'."""
 
     class Meta:
         model = Product
-        fields = ["name", "slug", "sku", "brand", "description", "category", "price", "currency", "stock", "is_active"]
+        fields = [
+            "name", "slug", "sku", "brand", "description", "category", "price", "compare_at_price", "currency",
+            "stock", "is_active",
+        ]  # fmt: skip
 
     def clean_stock(self):
         stock = self.cleaned_data["stock"]
@@ -98,26 +148,75 @@ class ProductAdminForm(StockFormMixin, forms.ModelForm):
         return stock
 
 
-class VariantAdminForm(StockFormMixin, forms.ModelForm):
+class VariantAdminForm(SalePriceFormMixin, StockFormMixin, forms.ModelForm):
     class Meta:
         model = ProductVariant
-        fields = ["sku", "name", "attributes", "price", "stock", "is_active"]
+        fields = ["sku", "name", "attributes", "price", "compare_at_price", "stock", "is_active"]
 
 
 class VariantInline(admin.TabularInline):
     model = ProductVariant
     form = VariantAdminForm
     extra = 0
-    fields = ["sku", "name", "attributes", "price", "stock", "is_active"]
+    fields = ["sku", "name", "attributes", "price", "compare_at_price", "stock", "is_active"]
+
+
+class ProductImageAdminForm(forms.ModelForm):
+    """A new image is checked by its content (catalog.images) before the service stores it; an existing
+    image's file is not replaced here (delete it and upload another)."""
+
+    # A plain FileField: the content check is catalog.images' (with its messages), not Django's ImageField's.
+    image = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+
+    class Meta:
+        model = ProductImage
+        fields = ["image", "alt_text", "position", "variant"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["image"].disabled = True
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        if not self.instance.pk and upload is not None:
+            _service_check(lambda: image_clean(upload=upload))
+        return upload
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    form = ProductImageAdminForm
+    extra = 1
+    fields = ["preview", "image", "alt_text", "position", "variant"]
+    readonly_fields = ["preview"]
+    ordering = ["position", "id"]
+
+    @admin.display(description="Preview")
+    def preview(self, image: ProductImage) -> str:
+        if not image.pk or not image.image:
+            return "–"
+        url = (image.thumbnail or image.image).url
+        return format_html(
+            '<img src="{}" alt="{}" class="product-image-preview" style="max-height:96px;max-width:160px">',
+            url,
+            image.alt_text,
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "variant":
+            product_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = ProductVariant.objects.filter(product_id=product_id or 0)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     form = ProductAdminForm
-    inlines = [VariantInline]
-    list_display = ["name", "sku", "category", "brand", "price", "stock", "is_active"]
+    inlines = [VariantInline, ProductImageInline]
+    list_display = ["name", "sku", "category", "brand", "price", "compare_at_price", "on_sale", "stock", "is_active"]
     list_editable = ["price", "stock", "is_active"]
-    list_filter = ["category", "brand", "is_active", LowStockFilter]
+    list_filter = ["category", "brand", "is_active", OnSaleFilter, LowStockFilter]
     search_fields = ["name", "sku", "brand"]
     autocomplete_fields = ["category"]
     list_select_related = ["category"]
@@ -150,7 +249,13 @@ class ProductAdmin(admin.ModelAdmin):
         except CatalogConflict as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
+    @admin.display(boolean=True, description="On sale")
+    def on_sale(self, product: Product) -> bool:
+        return product.on_sale
+
     def save_formset(self, request, form, formset, change):
+        if formset.model is ProductImage:
+            return self._save_images(formset)
         if formset.model is not ProductVariant:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)
@@ -162,9 +267,10 @@ class ProductAdmin(admin.ModelAdmin):
             cleaned = inline_form.cleaned_data
             variant = inline_form.instance
             if variant.pk is None:
+                fields = ("sku", "name", "attributes", "price", "compare_at_price", "is_active")
                 saved = services.variant_create(
                     product=form.instance,
-                    **{name: cleaned.get(name) for name in ("sku", "name", "attributes", "price", "is_active")},
+                    **{name: cleaned.get(name) for name in fields},
                     stock=cleaned.get("stock") or 0,
                     user=request.user,
                 )
@@ -174,6 +280,32 @@ class ProductAdmin(admin.ModelAdmin):
                 services.variant_update(variant=ProductVariant.objects.get(pk=variant.pk), data=data, user=request.user)
         # the variants may have changed the product's stock
         form.instance.stock = Product.objects.values_list("stock", flat=True).get(pk=form.instance.pk)
+
+    def _save_images(self, formset) -> None:
+        """Images through the same services as the API: upload (checked, re-encoded, thumbnail queued),
+        position/alt text/variant edits, and delete (files removed after the commit)."""
+        formset.save(commit=False)
+        for image in formset.deleted_objects:
+            services.image_delete(image=image)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            cleaned = inline_form.cleaned_data
+            image = inline_form.instance
+            if image.pk is None:
+                if not cleaned.get("image"):
+                    continue
+                saved = services.image_create(
+                    product=formset.instance,
+                    image=cleaned["image"],
+                    alt_text=cleaned.get("alt_text") or "",
+                    position=cleaned.get("position"),
+                    variant=cleaned.get("variant"),
+                )
+                _copy_fields(image, saved)
+            else:
+                data = {name: cleaned[name] for name in inline_form.changed_data if name in services.IMAGE_FIELDS}
+                services.image_update(image=ProductImage.objects.get(pk=image.pk), data=data)
 
     @admin.action(description="Activate selected products")
     def activate(self, request, queryset):

@@ -52,6 +52,7 @@ class ProductFilter(django_filters.FilterSet):
     min_rating = django_filters.NumberFilter(
         field_name="average_rating", lookup_expr="gte", min_value=1, max_value=5, label="Minimum average rating, 1..5."
     )
+    on_sale = StrictBooleanFilter(method="filter_on_sale", label='true: has a compare-at ("was") price.')
     search = django_filters.CharFilter(method="filter_search", label="Text in name, description, sku or brand.")
     ordering = StableOrderingFilter(
         fields=("price", "created_at", "name", "average_rating"),
@@ -71,6 +72,10 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_in_stock(self, queryset, name, value: str):
         return queryset.filter(stock__gt=0) if value == "true" else queryset.filter(stock=0)
+
+    def filter_on_sale(self, queryset, name, value: str):
+        # The check constraint keeps compare_at_price above price whenever it is set.
+        return queryset.filter(compare_at_price__isnull=(value == "false"))
 
     def filter_search(self, queryset, name, value: str):
         value = value.strip()

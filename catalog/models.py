@@ -1,9 +1,11 @@
+import uuid
 from decimal import Decimal
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from catalog.cache import invalidate_catalog
@@ -86,6 +88,8 @@ class Product(models.Model):
     description = models.TextField(blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    # The "was" price of a sale; null when not on sale. Greater than `price` (catalog.services, and a constraint).
+    compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
@@ -111,6 +115,10 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_product_stock_non_negative"),
             models.CheckConstraint(condition=Q(price__gt=0), name="catalog_product_price_positive"),
+            models.CheckConstraint(
+                condition=Q(compare_at_price__isnull=True) | Q(compare_at_price__gt=F("price")),
+                name="catalog_product_compare_at_above_price",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,6 +127,10 @@ class Product(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at_price is not None and self.compare_at_price > self.price
 
 
 class ProductVariant(models.Model):
@@ -130,6 +142,8 @@ class ProductVariant(models.Model):
     price = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
     )
+    # The variant's "was" price; null when not on sale. Greater than the variant's effective price.
+    compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -156,6 +170,41 @@ class ProductVariant(models.Model):
     @property
     def effective_price(self) -> Decimal:
         return self.price if self.price is not None else self.product.price
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at_price is not None and self.compare_at_price > self.effective_price
+
+
+def product_image_path(instance: "ProductImage", filename: str) -> str:
+    """A fresh, unguessable name per upload: `products/<product id>/<uuid>.<ext of the real format>`."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"products/{instance.product_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class ProductImage(models.Model):
+    """A picture of a product, optionally of one of its variants. The stored original is re-encoded by
+    catalog.images (no metadata); `thumbnail` is filled by a Celery task after the upload commits."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    variant = models.ForeignKey(ProductVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="images")
+    # No width_field/height_field: Django would re-read the file (from S3) to fill them; the service sets them.
+    image = models.ImageField(upload_to=product_image_path, max_length=255)
+    thumbnail = models.ImageField(upload_to=product_image_path, blank=True, max_length=255)
+    alt_text = models.CharField(max_length=255, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CatalogManager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["product", "position", "id"], name="catalog_image_product_pos")]
+
+    def __str__(self) -> str:
+        return self.alt_text or f"Image {self.pk} of product {self.product_id}"
 
 
 class StockMovement(models.Model):

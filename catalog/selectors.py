@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import F, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from catalog.models import Category, Product, ProductVariant
+from catalog.models import Category, Product, ProductImage, ProductVariant
 
 
 def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
@@ -22,13 +22,18 @@ def category_detail_queryset(*, include_inactive: bool = False) -> QuerySet[Cate
 
 
 def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
-    """Products with their category (joined) and variants (one prefetch query): constant queries per page."""
+    """Products with their category (joined), variants and images (one prefetch query each): constant
+    queries per page."""
     variants = ProductVariant.objects.order_by("id")
     qs = Product.objects.select_related("category")
     if not include_inactive:
         variants = variants.filter(is_active=True)
         qs = qs.filter(is_active=True, category__is_active=True)
-    return qs.prefetch_related(Prefetch("variants", queryset=variants))
+    return qs.prefetch_related(Prefetch("variants", queryset=variants), Prefetch("images", queryset=image_list()))
+
+
+def image_list() -> QuerySet[ProductImage]:
+    return ProductImage.objects.order_by("position", "id")
 
 
 def variant_list(*, product: Product, include_inactive: bool = False) -> QuerySet[ProductVariant]:

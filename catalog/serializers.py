@@ -5,8 +5,19 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from catalog.models import Category, Product, ProductVariant
+from catalog.models import Category, Product, ProductImage, ProductVariant
 from config.limits import INTEGER_MAX
+
+
+def file_url(field_file, request) -> str | None:
+    """The absolute URL of a stored file (S3 URLs already are; local /media/ ones get the request's host)."""
+    if not field_file:
+        return None
+    url = field_file.url
+    if request is not None and not url.startswith(("http://", "https://")):
+        url = request.build_absolute_uri(url)
+    return url
+
 
 # --- Output -----------------------------------------------------------------------------------
 
@@ -40,6 +51,24 @@ class CategoryRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ImageOutputSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Absolute URL of the stored (metadata-free) original.")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="Absolute URL of a WebP at most 400 px on its longer side; null until the task made it."
+    )
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "url", "thumbnail_url", "alt_text", "position", "width", "height", "variant"]
+        read_only_fields = fields
+
+    def get_url(self, image: ProductImage) -> str | None:
+        return file_url(image.image, self.context.get("request"))
+
+    def get_thumbnail_url(self, image: ProductImage) -> str | None:
+        return file_url(image.thumbnail, self.context.get("request"))
+
+
 class VariantOutputSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(
         source="effective_price",
@@ -49,10 +78,13 @@ class VariantOutputSerializer(serializers.ModelSerializer):
         help_text="The variant's own price, or the product's when it has none.",
     )
     in_stock = serializers.BooleanField(read_only=True)
+    on_sale = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = ProductVariant
-        fields = ["id", "sku", "name", "attributes", "price", "stock", "in_stock", "is_active"]
+        fields = [
+            "id", "sku", "name", "attributes", "price", "compare_at_price", "on_sale", "stock", "in_stock", "is_active",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -60,6 +92,9 @@ class ProductOutputSerializer(serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
     in_stock = serializers.BooleanField(read_only=True)
     variants = VariantOutputSerializer(many=True, read_only=True)
+    on_sale = serializers.BooleanField(read_only=True)
+    thumbnail = serializers.SerializerMethodField(help_text="The first image's thumbnail_url, or null.")
+    images = ImageOutputSerializer(many=True, read_only=True)
 
     class Meta:
         model = Product
@@ -72,17 +107,25 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "description",
             "category",
             "price",
+            "compare_at_price",
+            "on_sale",
             "currency",
             "stock",
             "in_stock",
             "is_active",
             "average_rating",
             "review_count",
+            "thumbnail",
+            "images",
             "variants",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_thumbnail(self, product: Product) -> str | None:
+        images = product.images.all()  # prefetched by catalog.selectors.product_list, in position order
+        return file_url(images[0].thumbnail, self.context.get("request")) if images else None
 
 
 # --- Input ------------------------------------------------------------------------------------
@@ -111,7 +154,14 @@ class ProductInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    currency = serializers.CharField(max_length=3, required=False)
+    compare_at_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text='The "was" price: null, or greater than `price`.',
+    )
+    currency = serializers.CharField(max_length=3, required=False, help_text="The shop's currency only.")
     stock = serializers.IntegerField(
         min_value=0, max_value=INTEGER_MAX, required=False, help_text="Set through the stock ledger."
     )
@@ -133,7 +183,37 @@ class VariantInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Null: the product's price.",
     )
+    compare_at_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text='The "was" price: null, or greater than the variant\'s price.',
+    )
+    currency = serializers.CharField(max_length=3, required=False, help_text="The shop's currency only.")
     stock = serializers.IntegerField(
         min_value=0, max_value=INTEGER_MAX, required=False, help_text="Set through the stock ledger."
     )
     is_active = serializers.BooleanField(required=False)
+
+    def validate_currency(self, value: str) -> str:
+        return _validate_currency(value)
+
+
+class ImageInputSerializer(serializers.Serializer):
+    """Multipart upload. The file is judged by its content in catalog.images, not by this field's checks."""
+
+    image = serializers.FileField(help_text="A JPEG, PNG or WebP file.")
+    alt_text = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    position = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX, required=False)
+    variant = serializers.PrimaryKeyRelatedField(
+        queryset=ProductVariant.objects.all(), required=False, allow_null=True, help_text="One of the product's."
+    )
+
+
+class ImageUpdateSerializer(serializers.Serializer):
+    alt_text = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    position = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX, required=False)
+    variant = serializers.PrimaryKeyRelatedField(
+        queryset=ProductVariant.objects.all(), required=False, allow_null=True, help_text="One of the product's."
+    )

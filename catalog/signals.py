@@ -9,12 +9,14 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from catalog.cache import invalidate_catalog
-from catalog.models import Category, Product, ProductVariant
+from catalog.models import Category, Product, ProductImage, ProductVariant
 
 
 @receiver(post_save, sender=Category, dispatch_uid="catalog_category_saved")
 @receiver(post_save, sender=Product, dispatch_uid="catalog_product_saved")
 @receiver(post_save, sender=ProductVariant, dispatch_uid="catalog_variant_saved")
+@receiver(post_save, sender=ProductImage, dispatch_uid="catalog_image_saved")
+@receiver(post_delete, sender=ProductImage, dispatch_uid="catalog_image_deleted")
 @receiver(post_delete, sender=Category, dispatch_uid="catalog_category_deleted")
 @receiver(post_delete, sender=Product, dispatch_uid="catalog_product_deleted")
 @receiver(post_delete, sender=ProductVariant, dispatch_uid="catalog_variant_deleted")

@@ -59,3 +59,19 @@ def send_low_stock_alert(*, product_id: int, variant_id: int | None = None, move
         context={"label": label, "sku": sku, "stock": stock, "threshold": settings.LOW_STOCK_THRESHOLD},
     )
     return len(recipients) if sent else 0
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def image_thumbnail_create(*, image_id: int) -> bool:
+    """Make the WebP thumbnail of a product image (idempotent: a second run finds it made)."""
+    from catalog.services import image_thumbnail_make
+
+    return image_thumbnail_make(image_id=image_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def image_files_delete(*, names: list[str]) -> None:
+    """Remove the stored files of deleted images (idempotent: deleting a missing file is a no-op)."""
+    from catalog.services import image_files_remove
+
+    image_files_remove(names=names)

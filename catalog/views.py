@@ -9,16 +9,21 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
 from catalog.cache import cached_response_get, response_cache_key
 from catalog.filters import CategoryFilter, ProductFilter
-from catalog.models import Category, Product, ProductVariant
+from catalog.images import upload_size_check
+from catalog.models import Category, Product, ProductImage, ProductVariant
 from catalog.serializers import (
     CategoryDetailOutputSerializer,
     CategoryInputSerializer,
     CategoryOutputSerializer,
+    ImageInputSerializer,
+    ImageOutputSerializer,
+    ImageUpdateSerializer,
     ProductInputSerializer,
     ProductOutputSerializer,
     VariantInputSerializer,
@@ -52,10 +57,7 @@ class CachedReadMixin:
 
     def _cache_parts(self, request) -> tuple[str, str]:
         params = sorted(
-            (name, value)
-            for name, values in request.GET.lists()
-            if name in self.cache_query_params
-            for value in values
+            (name, value) for name, values in request.GET.lists() if name in self.cache_query_params for value in values
         )
         kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
         # The host is part of the key because paginated bodies carry absolute next/previous links.
@@ -197,6 +199,7 @@ class ProductViewSet(CachedReadMixin, viewsets.ModelViewSet):
         "min_price",
         "max_price",
         "in_stock",
+        "on_sale",
         "min_rating",
         "search",
         "ordering",
@@ -217,7 +220,9 @@ class ProductViewSet(CachedReadMixin, viewsets.ModelViewSet):
 
     def _output(self, product: Product, status_code: int = status.HTTP_200_OK) -> Response:
         product = selectors.product_list(include_inactive=True).get(pk=product.pk)
-        return Response(ProductOutputSerializer(product).data, status=status_code)
+        return Response(
+            ProductOutputSerializer(product, context=self.get_serializer_context()).data, status=status_code
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = ProductInputSerializer(data=request.data)
@@ -293,4 +298,67 @@ class VariantViewSet(CachedReadMixin, viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         services.variant_delete(variant=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_image_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Image id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Images of a product, in position order", parameters=[_product_slug]),
+    retrieve=extend_schema(parameters=[_product_slug, _image_id]),
+    create=extend_schema(
+        summary="Upload an image (multipart)",
+        parameters=[_product_slug],
+        request={"multipart/form-data": ImageInputSerializer},
+        responses={201: ImageOutputSerializer},
+    ),
+    partial_update=extend_schema(
+        parameters=[_product_slug, _image_id], request=ImageUpdateSerializer, responses=ImageOutputSerializer
+    ),
+    destroy=extend_schema(parameters=[_product_slug, _image_id], responses={204: None}),
+)
+class ProductImageViewSet(CachedReadMixin, viewsets.ModelViewSet):
+    permission_classes = [IsStaffOrReadOnly]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    queryset = ProductImage.objects.all()
+    serializer_class = ImageOutputSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_product(self) -> Product:
+        if not hasattr(self, "_product"):
+            products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
+            self._product = get_object_or_404(products, slug=self.kwargs["slug"])
+        return self._product
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ProductImage.objects.none()
+        return selectors.image_list().filter(product=self.get_product())
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ImageInputSerializer
+        if self.action == "partial_update":
+            return ImageUpdateSerializer
+        return ImageOutputSerializer
+
+    def _output(self, image: ProductImage, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(ImageOutputSerializer(image, context=self.get_serializer_context()).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        upload_size_check(content_length=request.META.get("CONTENT_LENGTH"))  # before the body is parsed
+        serializer = ImageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        image = services.image_create(product=self.get_product(), **serializer.validated_data)
+        return self._output(image, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        image = self.get_object()
+        serializer = ImageUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self._output(services.image_update(image=image, data=serializer.validated_data))
+
+    def destroy(self, request, *args, **kwargs):
+        services.image_delete(image=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -187,8 +187,54 @@ USE_TZ = True
 # --- Static files (served by WhiteNoise, also under gunicorn with DEBUG=false) -----------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Uploaded media (product images) ------------------------------------------------------------
+# Local files under MEDIA_ROOT served by the app at /media/ (config.urls) unless S3_BUCKET is set; then
+# S3-compatible object storage through django-storages, with public (unsigned) URLs.
+MAX_IMAGE_UPLOAD_MB = env_int("MAX_IMAGE_UPLOAD_MB", 10)
+S3_BUCKET = env_str("S3_BUCKET")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = env_str("MEDIA_URL", "" if S3_BUCKET else "/media/")
+
+
+def s3_media_storage(
+    *, bucket: str, endpoint_url: str, region: str, access_key: str, secret_key: str, media_url: str
+) -> dict:
+    """The STORAGES entry for S3-compatible object storage (django-storages), with public unsigned URLs."""
+    media = urlsplit(media_url)
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "region_name": region or None,
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            # S3-compatible servers (MinIO, Ceph, moto) are addressed by path, not by bucket subdomain.
+            "addressing_style": "path" if endpoint_url else None,
+            # MEDIA_URL (e.g. a CDN in front of the bucket) becomes the host and prefix of every file URL.
+            "custom_domain": f"{media.netloc}{media.path.rstrip('/')}" if media.netloc else None,
+            "url_protocol": f"{media.scheme}:" if media.scheme else "https:",
+        },
+    }
+
+
+if S3_BUCKET:
+    MEDIA_STORAGE = s3_media_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=env_str("S3_ENDPOINT_URL"),
+        region=env_str("S3_REGION"),
+        access_key=env_str("AWS_ACCESS_KEY_ID"),
+        secret_key=env_str("AWS_SECRET_ACCESS_KEY"),
+        media_url=MEDIA_URL,
+    )
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -1,6 +1,11 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import views
@@ -23,6 +28,20 @@ urlpatterns = [
     path("api/payments/", include("payments.urls")),
     path("api/reviews/", include("reviews.urls")),
 ]
+
+
+@require_safe
+def serve_media(request, path):
+    """Local uploads at MEDIA_URL, also with DEBUG=false (WhiteNoise only knows files present at startup).
+    Every stored name is unique (a uuid per upload), so a response may be cached for good."""
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+if not settings.S3_BUCKET:
+    _media_prefix = urlsplit(settings.MEDIA_URL).path.strip("/")
+    urlpatterns.append(re_path(rf"^{_media_prefix}/(?P<path>.+)$", serve_media, name="media"))
 
 admin.site.site_header = "Shop administration"
 admin.site.site_title = "Shop admin"

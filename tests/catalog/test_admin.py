@@ -49,6 +49,10 @@ def change_form_post(product: Product, variants=(), new_variants=(), **changes) 
         "variants-INITIAL_FORMS": str(len(variants)),
         "variants-MIN_NUM_FORMS": "0",
         "variants-MAX_NUM_FORMS": "1000",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
         "_save": "Save",
     }
     data.update(changes)
@@ -253,3 +257,80 @@ def test_stock_movement_admin_is_read_only(admin_client):
     assert admin_client.get("/admin/catalog/stockmovement/add/").status_code == 403
     assert admin_client.post(f"/admin/catalog/stockmovement/{movement.pk}/delete/", {"post": "yes"}).status_code == 403
     assert StockMovement.objects.filter(pk=movement.pk).exists()
+
+
+# --- Sale prices, currency and images -----------------------------------------------------------
+
+
+def test_change_form_refuses_another_currency_and_a_low_compare_at_price(admin_client):
+    product = ProductFactory(price=Decimal("20.00"))
+
+    jpy = admin_client.post(f"{CHANGELIST}{product.pk}/change/", change_form_post(product, currency="jpy"))
+    low = admin_client.post(f"{CHANGELIST}{product.pk}/change/", change_form_post(product, compare_at_price="15.00"))
+
+    assert jpy.status_code == 200 and "currency" in jpy.context["adminform"].form.errors
+    assert low.status_code == 200 and "compare_at_price" in low.context["adminform"].form.errors
+    product.refresh_from_db()
+    assert (product.currency, product.compare_at_price) == ("usd", None)
+
+
+def test_changelist_refuses_a_price_above_the_compare_at_price(admin_client):
+    product = ProductFactory(price=Decimal("20.00"))
+    Product.objects.filter(pk=product.pk).update(compare_at_price=Decimal("25.00"))
+
+    response = admin_client.post(CHANGELIST, changelist_post(product, price="30.00"))
+
+    assert response.status_code == 200
+    assert Product.objects.get(pk=product.pk).price == Decimal("20.00")
+
+
+def test_on_sale_column_and_filter(admin_client):
+    sale = ProductFactory(name="Sale kettle", price=Decimal("20.00"))
+    Product.objects.filter(pk=sale.pk).update(compare_at_price=Decimal("25.00"))
+    ProductFactory(name="Plain kettle")
+
+    response = admin_client.get(CHANGELIST, {"on_sale": "yes"})
+
+    assert response.status_code == 200
+    assert [p.name for p in response.context["cl"].result_list] == ["Sale kettle"]
+    assert "On sale" in response.content.decode()
+
+
+def test_image_inline_uploads_through_the_service_and_shows_a_preview(
+    admin_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from catalog.models import ProductImage
+    from tests.catalog.imaging import gps_exif, image_bytes, upload
+
+    settings.MEDIA_ROOT = tmp_path
+    product = ProductFactory()
+    data = change_form_post(product)
+    data.update({"images-TOTAL_FORMS": "1", "images-0-alt_text": "Front", "images-0-position": "2",
+                 "images-0-image": upload(image_bytes(exif=gps_exif()))})  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"{CHANGELIST}{product.pk}/change/", data)
+
+    assert response.status_code == 302
+    image = ProductImage.objects.get(product=product)
+    assert (image.alt_text, image.position, image.width) == ("Front", 2, 640)
+    assert image.thumbnail and b"Exif" not in (tmp_path / image.image.name).read_bytes()
+    page = admin_client.get(f"{CHANGELIST}{product.pk}/change/").content.decode()
+    assert f'src="/media/{image.thumbnail.name}"' in page
+
+
+def test_image_inline_refuses_a_file_that_is_not_an_image(admin_client, settings, tmp_path):
+    from catalog.models import ProductImage
+    from tests.catalog.imaging import upload
+
+    settings.MEDIA_ROOT = tmp_path
+    product = ProductFactory()
+    data = change_form_post(product)
+    data.update({"images-TOTAL_FORMS": "1", "images-0-position": "0",
+                 "images-0-image": upload(b"#!/bin/sh\necho hi", "evil.jpg")})  # fmt: skip
+
+    response = admin_client.post(f"{CHANGELIST}{product.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert "not a valid JPEG, PNG or WebP" in response.content.decode()
+    assert not ProductImage.objects.exists() and not any(tmp_path.iterdir())

@@ -126,8 +126,9 @@ def test_product_detail_has_the_contract_fields(api_client, tree):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
-        "id", "slug", "name", "sku", "brand", "description", "category", "price", "currency", "stock",
-        "in_stock", "is_active", "average_rating", "review_count", "variants", "created_at", "updated_at",
+        "id", "slug", "name", "sku", "brand", "description", "category", "price", "compare_at_price", "on_sale",
+        "currency", "stock", "in_stock", "is_active", "average_rating", "review_count", "thumbnail", "images",
+        "variants", "created_at", "updated_at",
     }  # fmt: skip
     assert body["category"] == {"id": tree["shirts"].pk, "slug": "shirts", "name": "Shirts"}
     assert body["price"] == "19.90" and body["currency"] == "usd"
@@ -136,7 +137,9 @@ def test_product_detail_has_the_contract_fields(api_client, tree):
         ("19.90", 3, True),
         ("25.00", 0, False),
     ]
-    assert set(body["variants"][0]) == {"id", "sku", "name", "attributes", "price", "stock", "in_stock", "is_active"}
+    assert set(body["variants"][0]) == {
+        "id", "sku", "name", "attributes", "price", "compare_at_price", "on_sale", "stock", "in_stock", "is_active",
+    }  # fmt: skip
 
 
 def test_inactive_product_is_invisible_to_non_staff(api_client, user_client, staff_client):

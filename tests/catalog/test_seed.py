@@ -51,3 +51,38 @@ def test_seed_if_empty_does_nothing_when_products_exist():
     ProductFactory()
     call_command("seed", if_empty=True)
     assert Product.objects.count() == 1
+
+
+def test_seed_gives_demo_products_generated_images_and_some_sale_prices(settings, tmp_path):
+    from catalog.models import ProductImage
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed", products=60)
+
+    # every demo product has an image with a thumbnail; a handful of files are shared, not one per product
+    assert not Product.objects.filter(images__isnull=True).exists()
+    assert not ProductImage.objects.filter(thumbnail="").exists()
+    stored = sorted(path.name for path in tmp_path.rglob("*") if path.is_file())
+    assert 0 < len(stored) <= 12
+    on_sale = Product.objects.filter(compare_at_price__isnull=False)
+    assert 3 <= on_sale.count() <= 25
+    assert all(p.compare_at_price > p.price for p in on_sale)
+
+    # idempotent: a second run adds nothing
+    images, sales = ProductImage.objects.count(), on_sale.count()
+    call_command("seed", products=60)
+    assert (ProductImage.objects.count(), on_sale.count()) == (images, sales)
+
+
+def test_deleting_one_demo_image_keeps_the_shared_file(settings, tmp_path, django_capture_on_commit_callbacks):
+    from catalog.models import ProductImage
+    from catalog.services import image_delete
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed", products=30)
+    image = ProductImage.objects.first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        image_delete(image=image)
+
+    assert (tmp_path / image.image.name).is_file()  # other demo products still show it

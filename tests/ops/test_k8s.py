@@ -28,7 +28,7 @@ CHECKOV_CONFIG = K8S / ".checkov.yaml"
 KUBERNETES_VERSION = "1.32.0"
 DEPLOY_BIN = Path(os.environ.get("DEPLOY_VENV", ROOT / ".venv-deploy")) / "bin"
 # Media settings the app is gaining; the multi-replica route is an S3 bucket, so the manifests carry them now.
-S3_SETTINGS = {"S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "MEDIA_ROOT",
+S3_SETTINGS = {"S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "MEDIA_ROOT",
                "MEDIA_URL"}
 TOOL_TIMEOUT = 300
 WRITABLE_TMP = "/tmp"  # noqa: S108 - the one writable path of the containers, an emptyDir
@@ -317,7 +317,7 @@ def test_every_configuration_variable_is_in_the_config_map_or_the_secret(overlay
     assert not config & secret, config & secret
     missing = (documented | S3_SETTINGS) - config - secret
     assert not missing, f"in README.md's Configuration table (or S3_*) but in neither ConfigMap nor Secret: {missing}"
-    assert {"SECRET_KEY", "DATABASE_URL", "STRIPE_SECRET_KEY", "S3_SECRET_ACCESS_KEY"} <= secret
+    assert {"SECRET_KEY", "DATABASE_URL", "STRIPE_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"} <= secret
     assert config_map(overlay)["DEBUG"] == "false"
 
 

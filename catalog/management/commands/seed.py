@@ -6,15 +6,21 @@ products in a few seconds on PostgreSQL). Stock is recorded in the ledger (one `
 stocked product or variant) and category paths are set by the catalog service.
 """
 
+import io
 import random
 import time
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.text import slugify
+from PIL import Image, ImageDraw
 
-from catalog.models import Category, Product, ProductVariant, StockMovement
+from catalog.images import thumbnail_render
+from catalog.models import Category, Product, ProductImage, ProductVariant, StockMovement
 from catalog.services import category_create
 
 SEED = 20261121
@@ -66,6 +72,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             leaves = self._categories()
             created, variants = self._products(products, leaves)
+            seed_merchandising(stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {created} product(s) and {variants} variant(s) "
@@ -170,3 +177,64 @@ class Command(BaseCommand):
             "is_active": rng.random() > 0.03,
             "variants": variants,
         }
+
+
+# --- Merchandising: generated images and sale prices (self-contained) ---------------------------
+
+SEED_IMAGE_PALETTE = [("#1f6f8b", "#99d5c9"), ("#7b2d26", "#f2c57c"), ("#2b2d42", "#8d99ae"),
+                      ("#386641", "#a7c957"), ("#6a4c93", "#f1c0e8"), ("#bc4749", "#f2e8cf")]  # fmt: skip
+SALE_SHARE = 0.2
+
+
+def _seed_image_files() -> list[tuple[str, str, int, int]]:
+    """A handful of Pillow-drawn pictures (no downloads), stored once with their thumbnails and shared by
+    all demo products: (image name, thumbnail name, width, height). Reuses files from an earlier run."""
+    files = []
+    for n, (dark, light) in enumerate(SEED_IMAGE_PALETTE):
+        name, thumb = f"products/seed/demo-{n}.jpg", f"products/seed/demo-{n}-thumb.webp"
+        width, height = 800, 800
+        if not (default_storage.exists(name) and default_storage.exists(thumb)):
+            picture = Image.new("RGB", (width, height), light)
+            draw = ImageDraw.Draw(picture)
+            draw.rectangle((0, 560, width, height), fill=dark)
+            shapes = [draw.ellipse, draw.rectangle, draw.rounded_rectangle]
+            shapes[n % 3]((220, 160, 580, 520), fill=dark, outline="white", width=12)
+            draw.text((40, 600), f"Demo product image {n + 1}", fill="white", font_size=48)
+            buffer = io.BytesIO()
+            picture.save(buffer, format="JPEG", quality=85)
+            default_storage.save(name, ContentFile(buffer.getvalue()))
+            default_storage.save(thumb, thumbnail_render(data=buffer.getvalue()))
+        files.append((name, thumb, width, height))
+    return files
+
+
+def seed_merchandising(*, stdout=None) -> tuple[int, int]:
+    """Give every demo product without images one or two generated images, and about a fifth of them a
+    sale price (compare_at_price 15-40 % above the price, also on their variants that use the product's
+    price). Deterministic per SKU and idempotent. Returns (images added, products put on sale)."""
+    demo = Product.objects.filter(sku__startswith=SKU_PREFIX)
+    without_images = list(demo.filter(images__isnull=True).order_by("pk").values_list("pk", "sku", "name"))
+    files = _seed_image_files() if without_images else []
+    images = []
+    for product_id, sku, name in without_images:
+        rng = random.Random(f"images:{sku}")
+        for position, (image, thumb, width, height) in enumerate(rng.sample(files, rng.choice([1, 2]))):
+            images.append(ProductImage(product_id=product_id, image=image, thumbnail=thumb, position=position,
+                                       width=width, height=height, alt_text=name))  # fmt: skip
+    ProductImage.objects.bulk_create(images, batch_size=BATCH)
+
+    on_sale = []
+    for product in demo.filter(compare_at_price__isnull=True).only("pk", "sku", "price"):
+        rng = random.Random(f"sale:{product.sku}")
+        if rng.random() < SALE_SHARE:
+            factor = Decimal(100 + rng.choice([15, 20, 25, 30, 40])) / 100
+            product.compare_at_price = (product.price * factor).quantize(Decimal("1")) - Decimal("0.01")
+            on_sale.append(product)
+    Product.objects.bulk_update(on_sale, ["compare_at_price"], batch_size=BATCH)
+    product_compare_at = Product.objects.filter(pk=OuterRef("product_id")).values("compare_at_price")[:1]
+    ProductVariant.objects.filter(product__in=on_sale, price__isnull=True).update(
+        compare_at_price=Subquery(product_compare_at)
+    )
+    if stdout is not None and (images or on_sale):
+        stdout.write(f"Added {len(images)} demo image(s); put {len(on_sale)} product(s) on sale.")
+    return len(images), len(on_sale)
