@@ -24,6 +24,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     """Whitelisted ordering with `id` as a tie-breaker, so pages never repeat or skip rows."""
 
     def filter(self, qs, value):
+        value = [param for param in value or () if param]  # `?ordering=,` names no field: the default order
         if not value:
             return qs
         ordering = [self.get_ordering_value(param) for param in value]
