@@ -54,7 +54,7 @@ def _recreate_database(url: str) -> str:
 @pytest.fixture(scope="session")
 def fake_stripe_server():
     """Stripe is the one service we cannot reach: the live server talks to the local fake over HTTP."""
-    from tests.payments.fake_stripe import FakeStripe
+    from payments.devstripe.fake import FakeStripe
 
     server = FakeStripe().start()
     yield server
