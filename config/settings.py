@@ -270,6 +270,13 @@ FREE_SHIPPING_MIN_SUBTOTAL = env_decimal("FREE_SHIPPING_MIN_SUBTOTAL", None)
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+# `make run` without keys: the Stripe test double (payments/devstripe, started by `manage.py stripe_double`)
+# stands in for Stripe, signing its webhooks with this secret. Never with DEBUG false.
+STRIPE_DEV_DOUBLE = DEBUG and not STRIPE_SECRET_KEY
+if STRIPE_DEV_DOUBLE:
+    STRIPE_SECRET_KEY = "sk_test_dev_double"  # noqa: S105 (only the double accepts it)
+    STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or "whsec_dev_double_not_a_secret"
+    STRIPE_API_BASE = STRIPE_API_BASE or "http://127.0.0.1:12111"
 
 # --- Security ---------------------------------------------------------------------------------
 HTTPS_ONLY = env_bool("HTTPS_ONLY", False)
