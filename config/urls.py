@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/orders/", include("orders.urls")),
     path("api/payments/", include("payments.urls")),
     path("api/reviews/", include("reviews.urls")),
+    # Last: any other path under /api/ is a JSON 404 (with DEBUG too), naming the slashed path if it exists.
+    re_path(r"^api/(?P<path>.*)$", views.api_not_found),
 ]
 
 admin.site.site_header = "Shop administration"
