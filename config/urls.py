@@ -7,6 +7,8 @@ from config import views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("favicon.svg", views.favicon, name="favicon"),
+    path("favicon.ico", RedirectView.as_view(url="/favicon.svg", permanent=True)),
     path("healthz/", views.healthz, name="healthz"),
     path("readyz/", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -2,7 +2,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 
 logger = logging.getLogger(__name__)
@@ -68,3 +68,18 @@ def api_not_found(request, path: str = ""):
                 status=404,
             )
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect x="5" y="10" width="22" height="19" rx="3" fill="#635bff"/>'
+    '<path d="M11 13V8a5 5 0 0 1 10 0v5" fill="none" stroke="#635bff" stroke-width="2.5"/>'
+    '<circle cx="11" cy="14" r="1.6" fill="#fff"/><circle cx="21" cy="14" r="1.6" fill="#fff"/></svg>'
+)
+
+
+def favicon(request):
+    """The shop's icon (a shopping bag) for the docs pages and the browser tab; /favicon.ico redirects here."""
+    response = HttpResponse(FAVICON_SVG, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -157,3 +157,21 @@ def test_the_purchase_path_has_demo_examples(schema):
                          ("/api/users/addresses/", "post"), ("/api/orders/", "post")]:
         body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
         assert body["examples"]["demo"]["value"], path
+
+
+@pytest.mark.django_db
+def test_redoc_loads_no_fonts_from_elsewhere_and_both_pages_have_our_favicon(client):
+    redoc = client.get("/api/redoc/").content.decode()
+    swagger = client.get("/api/docs/").content.decode()
+
+    assert "googleapis" not in redoc and "gstatic" not in redoc
+    assert 'href="/favicon.svg"' in redoc and "/favicon.svg" in swagger
+
+
+def test_favicon_is_served_and_favicon_ico_points_at_it(client):
+    icon = client.get("/favicon.svg")
+    legacy = client.get("/favicon.ico")
+
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")
+    assert legacy.status_code == 301 and legacy["Location"] == "/favicon.svg"
