@@ -46,7 +46,7 @@ ERROR_DESCRIPTIONS = {
 }
 
 # Request bodies that work on `manage.py seed`'s demo data (a fresh `make run` database).
-DEMO_CUSTOMER = {"email": "customer@example.com", "password": "customer12345"}
+DEMO_CUSTOMER = {"email": "customer@example.com", "password": "buy-things-123"}
 EXAMPLES = {
     "auth_register_create": {"email": "new.customer@example.com", "password": "a-long-pass-phrase",
                              "first_name": "Ada", "last_name": "Lovelace"},
@@ -57,7 +57,7 @@ EXAMPLES = {
     "users_addresses_create": {"full_name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London",
                                "postal_code": "N1 9GU", "country": "GB", "is_default": True},
     "orders_create": {"shipping_address": 1, "note": "Leave it at the door."},
-    "reviews_create": {"product": 1, "rating": 5, "title": "Does what it says", "body": "Well made, fast delivery."},
+    "reviews_create": {"product": 2, "rating": 5, "title": "Does what it says", "body": "Well made, fast delivery."},
 }
 
 

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "notifications",
     "users",
+    # Before catalog: its `seed` command extends catalog's with a demo shop (it sits above every app).
+    "demo",
     "catalog",
     "cart",
     "coupons",
