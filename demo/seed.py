@@ -65,8 +65,9 @@ def shop_seed() -> list[str]:
             staff = seed_staff()
             customer = seed_customer_history(products=products, staff=staff)
             seed_shopper_reviews(products=products, staff=staff)
+        seconds = time.perf_counter() - started
         lines.append(f"Demo orders: {Order.objects.filter(user=customer).count()} for {customer.email} "
-                     f"(every status), reviews by {len(SHOPPERS) + 1} customers, in {time.perf_counter() - started:.1f}s.")
+                     f"(every status), reviews by {len(SHOPPERS) + 1} customers, in {seconds:.1f}s.")
     lines.append(f"Demo customer: email {DEMO_CUSTOMER[0]} / password {DEMO_CUSTOMER[1]} (token at /api/auth/token/)")
     lines.append(f"Demo staff (not superuser): email {DEMO_STAFF[0]} / password {DEMO_STAFF[1]}")
     return lines
