@@ -30,3 +30,13 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
 def variant_list(*, product: Product, include_inactive: bool = False) -> QuerySet[ProductVariant]:
     qs = ProductVariant.objects.filter(product=product).order_by("id")
     return qs if include_inactive else qs.filter(is_active=True)
+
+
+def category_trail(*, category: Category) -> list[Category]:
+    """The category's ancestors, root first, and the category itself: one query, whatever the depth.
+
+    The materialized path ("/1/4/9/") names every id on the way down, so no walk up the parents is needed.
+    """
+    ids = [int(part) for part in category.path.strip("/").split("/") if part]
+    found = {c.pk: c for c in Category.objects.filter(pk__in=ids).only("id", "slug", "name")}
+    return [found[pk] for pk in ids if pk in found]

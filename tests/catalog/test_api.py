@@ -128,6 +128,7 @@ def test_product_detail_has_the_contract_fields(api_client, tree):
     assert set(body) == {
         "id", "slug", "name", "sku", "brand", "description", "category", "price", "currency", "stock",
         "in_stock", "is_active", "average_rating", "review_count", "variants", "created_at", "updated_at",
+        "breadcrumbs",
     }  # fmt: skip
     assert body["category"] == {"id": tree["shirts"].pk, "slug": "shirts", "name": "Shirts"}
     assert body["price"] == "19.90" and body["currency"] == "usd"
