@@ -29,8 +29,9 @@ ERROR_SCHEMAS = {
     },
     "ValidationError": {
         "type": "object",
-        "description": "Invalid input: each field (or `non_field_errors`, or `detail`) with its messages.",
-        "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+        "description": "Invalid input: each field (or `non_field_errors`, or `detail`) with its list of messages; "
+        "a nested field (a list or an object) holds its errors in the same nested shape.",
+        "additionalProperties": True,
     },
 }
 ERROR_DESCRIPTIONS = {

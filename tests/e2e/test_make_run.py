@@ -6,6 +6,7 @@ ports); the demo customer pays an order on the double's hosted checkout page in 
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -60,9 +61,12 @@ def make_run(tmp_path_factory):
     }
     env.update(DATABASE_URL=f"sqlite:///{data / 'db.sqlite3'}", STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}")
     log = open(ROOT / "tests" / "e2e" / "make-run.log", "w")  # noqa: SIM115 - closed at teardown
+    make = shutil.which("make")
+    if make is None:
+        pytest.fail("`make` is not installed (apt-get install make)")
     # -o: the venv is this interpreter's, nothing to install.
     process = subprocess.Popen(
-        ["make", "-o", ".venv/.installed-run", "run", f"PY={sys.executable}", f"PORT={port}"],
+        [make, "-o", ".venv/.installed-run", "run", f"PY={sys.executable}", f"PORT={port}"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
