@@ -28,10 +28,13 @@ ERROR_SCHEMAS = {
         "additionalProperties": True,
     },
     "ValidationError": {
-        "type": "object",
         "description": "Invalid input: each field (or `non_field_errors`, or `detail`) with its list of messages; "
-        "a nested field (a list or an object) holds its errors in the same nested shape.",
-        "additionalProperties": True,
+        "a nested field (a list or an object) holds its errors in the same nested shape. An error about the "
+        "request as a whole (a filter value with a null character) is a bare list of messages.",
+        "oneOf": [
+            {"type": "object", "additionalProperties": True},
+            {"type": "array", "items": {"type": "string"}},
+        ],
     },
 }
 ERROR_DESCRIPTIONS = {

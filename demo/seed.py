@@ -12,6 +12,7 @@ from django.test.utils import override_settings
 
 from cart.services import cart_item_add
 from catalog.models import Category, Product
+from common.money import to_minor
 from coupons.models import Coupon
 from coupons.services import coupon_create
 from orders.models import Order
@@ -21,6 +22,7 @@ from reviews.services import review_create
 from users.models import User
 from users.services import address_create, user_register
 
+# Payments here never went through Stripe; the development double knows them by their `pi_demo_` ids.
 DEMO_CUSTOMER = ("customer@example.com", "buy-things-123", "Casey", "Carter")
 DEMO_STAFF = ("staff@example.com", "staff12345")
 SHOPPERS = [("sam.rivera@example.com", "Sam", "Rivera"), ("alex.buyer@example.com", "Alex", "Buyer")]
@@ -115,7 +117,9 @@ def _order(*, user: User, address_id: int, products: list[Product]) -> Order:
 def _pay(order: Order) -> Payment:
     payment = Payment.objects.create(
         order=order, amount=order.total, currency=order.currency, status=Payment.Status.SUCCEEDED,
-        stripe_session_id=f"cs_demo_{order.number}", stripe_payment_intent_id=f"pi_demo_{order.number}",
+        stripe_session_id=f"cs_demo_{order.number}",
+        # The amount in the id lets the Stripe double adopt the payment, so staff can refund it in development.
+        stripe_payment_intent_id=f"pi_demo_{to_minor(order.total, order.currency)}_{order.number}",
     )
     order_mark_paid(order_id=order.pk, note="Paid (demo data)")
     return payment

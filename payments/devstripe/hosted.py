@@ -32,6 +32,8 @@ from payments.devstripe.fake import FakeStripe
 PAGE_PATH = re.compile(r"^/checkout/(?P<id>[A-Za-z0-9_]+)/?$")
 ACTION_PATH = re.compile(r"^/checkout/(?P<id>[A-Za-z0-9_]+)/(?P<action>pay|decline|cancel|expire)/?$")
 API_VERSION = "2025-01-27.acacia"
+# Payments `manage.py seed` writes (demo/seed.py): pi_demo_<amount in minor units>_<order number>.
+DEMO_INTENT = re.compile(r"^pi_demo_(?P<amount>\d+)_")
 
 
 def stripe_signature(payload: str, *, secret: str, timestamp: int | None = None) -> str:
@@ -92,6 +94,15 @@ class HostedStripe(FakeStripe):
         session = super()._session_create(params)
         session["url"] = self.sessions[session["id"]]["url"] = f"{self.url}/checkout/{session['id']}"
         return session
+
+    def _refund_create(self, params: dict) -> dict:
+        intent = params.get("payment_intent") or ""
+        if intent not in self.charges and (match := DEMO_INTENT.match(intent)):
+            # A seeded payment never went through any Stripe: adopt it so staff can refund it here.
+            self.charges[intent] = {"id": f"ch_{intent}", "object": "charge", "amount": int(match["amount"]),
+                                    "amount_refunded": 0, "currency": "usd", "payment_intent": intent,
+                                    "refunded": False, "metadata": {}}
+        return super()._refund_create(params)
 
     # --- the hosted page ----------------------------------------------------------------------
 

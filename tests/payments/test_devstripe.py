@@ -162,3 +162,12 @@ def test_debug_without_keys_points_stripe_at_the_double_and_real_keys_win():
     assert dev.stdout.split() == ["True", "http://127.0.0.1:12111"], dev.stderr
     assert real.stdout.split()[0] == "False" and "12111" not in real.stdout, real.stderr
     assert prod.stdout.split()[0] == "False" and "12111" not in prod.stdout, prod.stderr
+
+
+def test_a_seeded_demo_payment_can_be_refunded_through_the_double(double):
+    client = stripe.StripeClient("sk_test_dev", base_addresses={"api": double.url})
+
+    refund = client.v1.refunds.create(params={"payment_intent": "pi_demo_2599_ORD-2026-000003", "amount": 500})
+
+    assert (refund.amount, refund.status) == (500, "succeeded")
+    assert double.charge("pi_demo_2599_ORD-2026-000003")["amount_refunded"] == 500
