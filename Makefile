@@ -26,11 +26,19 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
+# Where `make run` serves (HOST=0.0.0.0 to reach it from another machine; add that name to ALLOWED_HOSTS).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Without STRIPE_SECRET_KEY the Stripe test double runs beside runserver (stripe_double exits at once with keys).
 run: $(VENV)/.installed-run
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(PY) manage.py seed --if-empty
-	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_demo_admin
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+	export DEBUG=$${DEBUG:-true}; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py seed --if-empty && \
+	$(PY) manage.py ensure_demo_admin && { \
+	$(PY) manage.py stripe_double --forward-to http://127.0.0.1:$(PORT)/api/payments/webhook/ & double=$$!; \
+	trap 'kill $$double 2>/dev/null' EXIT; \
+	$(PY) manage.py runserver $(HOST):$(PORT); }
 
 $(VENV)/.installed-e2e: requirements-e2e.txt $(VENV)/.installed-dev
 	$(PIP) install --quiet -r requirements-e2e.txt

@@ -152,6 +152,15 @@ class VariantAdminForm(SalePriceFormMixin, StockFormMixin, forms.ModelForm):
     class Meta:
         model = ProductVariant
         fields = ["sku", "name", "attributes", "price", "compare_at_price", "stock", "is_active"]
+        # Sized for a table row: the default 40x10 JSON textarea pushed the table past the page's width.
+        widgets = {
+            "sku": forms.TextInput(attrs={"size": 16}),
+            "name": forms.TextInput(attrs={"size": 18}),
+            "attributes": forms.Textarea(attrs={"rows": 2, "cols": 30, "style": "font-family: monospace"}),
+            "price": forms.NumberInput(attrs={"style": "width: 7em"}),
+            "compare_at_price": forms.NumberInput(attrs={"style": "width: 7em"}),
+            "stock": forms.NumberInput(attrs={"style": "width: 5em"}),
+        }
 
 
 class VariantInline(admin.TabularInline):

@@ -102,3 +102,13 @@ def stock_drift() -> list[StockDrift]:
     return [StockDrift("product", pk, sku, stock, ledger) for pk, sku, stock, ledger in products] + [
         StockDrift("variant", pk, sku, stock, ledger) for pk, sku, stock, ledger in variants
     ]
+
+
+def category_trail(*, category: Category) -> list[Category]:
+    """The category's ancestors, root first, and the category itself: one query, whatever the depth.
+
+    The materialized path ("/1/4/9/") names every id on the way down, so no walk up the parents is needed.
+    """
+    ids = [int(part) for part in category.path.strip("/").split("/") if part]
+    found = {c.pk: c for c in Category.objects.filter(pk__in=ids).only("id", "slug", "name")}
+    return [found[pk] for pk in ids if pk in found]

@@ -3,8 +3,10 @@
 import re
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog import selectors
 from catalog.models import Category, Product, ProductImage, ProductVariant
 from config.limits import INTEGER_MAX
 
@@ -126,6 +128,20 @@ class ProductOutputSerializer(serializers.ModelSerializer):
     def get_thumbnail(self, product: Product) -> str | None:
         images = product.images.all()  # prefetched by catalog.selectors.product_list, in position order
         return file_url(images[0].thumbnail, self.context.get("request")) if images else None
+
+
+class ProductDetailOutputSerializer(ProductOutputSerializer):
+    breadcrumbs = serializers.SerializerMethodField(
+        help_text="The product's category and its ancestors, root first (one query, from the category path)."
+    )
+
+    class Meta(ProductOutputSerializer.Meta):
+        fields = [*ProductOutputSerializer.Meta.fields, "breadcrumbs"]
+        read_only_fields = fields
+
+    @extend_schema_field(CategoryRefSerializer(many=True))
+    def get_breadcrumbs(self, product: Product) -> list[dict]:
+        return CategoryRefSerializer(selectors.category_trail(category=product.category), many=True).data
 
 
 # --- Input ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from catalog.serializers import (
     ImageInputSerializer,
     ImageOutputSerializer,
     ImageUpdateSerializer,
+    ProductDetailOutputSerializer,
     ProductInputSerializer,
     ProductOutputSerializer,
     VariantInputSerializer,
@@ -179,7 +180,8 @@ class CategoryViewSet(CachedReadMixin, viewsets.ModelViewSet):
             )
         ],
     ),
-    retrieve=extend_schema(summary="One product with its variants"),
+    retrieve=extend_schema(summary="One product with its variants and category breadcrumbs",
+                           responses=ProductDetailOutputSerializer),
     create=extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer}),
     update=extend_schema(request=ProductInputSerializer, responses=ProductOutputSerializer),
     partial_update=extend_schema(request=ProductInputSerializer, responses=ProductOutputSerializer),
@@ -216,6 +218,8 @@ class ProductViewSet(CachedReadMixin, viewsets.ModelViewSet):
     def get_serializer_class(self):
         if self.action in {"create", "update", "partial_update"}:
             return ProductInputSerializer
+        if self.action == "retrieve":
+            return ProductDetailOutputSerializer
         return ProductOutputSerializer
 
     def _output(self, product: Product, status_code: int = status.HTTP_200_OK) -> Response:

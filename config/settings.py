@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "common",
     "notifications",
     "users",
+    # Before catalog: its `seed` command extends catalog's with a demo shop (it sits above every app).
+    "demo",
     "catalog",
     "cart",
     "coupons",
@@ -295,9 +297,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ShopAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # JSON in: a view that takes a file upload declares its own MultiPartParser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE, "coupon": COUPON_THROTTLE_RATE},
     # 0: REMOTE_ADDR. DRF's default (None) would take the whole X-Forwarded-For, which the client writes.
@@ -321,9 +325,23 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the shop: catalog, cart, coupons, orders, payments and reviews.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One way to authorize: the JWT bearer. The admin's session still works in the browsable API and
+    # Swagger UI at run time; it is left out of the schema so generated clients offer one scheme.
+    "AUTHENTICATION_WHITELIST": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess"],
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.svg",
     "REDOC_DIST": "SIDECAR",
+    # System fonts: ReDoc's default Roboto/Montserrat would come from Google (templates/drf_spectacular/redoc.html).
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
+                "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"},
+            }
+        }
+    },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
@@ -390,6 +408,13 @@ FREE_SHIPPING_MIN_SUBTOTAL = env_decimal("FREE_SHIPPING_MIN_SUBTOTAL", None)
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+# `make run` without keys: the Stripe test double (payments/devstripe, started by `manage.py stripe_double`)
+# stands in for Stripe, signing its webhooks with this secret. Never with DEBUG false.
+STRIPE_DEV_DOUBLE = DEBUG and not STRIPE_SECRET_KEY
+if STRIPE_DEV_DOUBLE:
+    STRIPE_SECRET_KEY = "sk_test_dev_double"  # noqa: S105 (only the double accepts it)
+    STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or "whsec_dev_double_not_a_secret"
+    STRIPE_API_BASE = STRIPE_API_BASE or "http://127.0.0.1:12111"
 
 # --- Security ---------------------------------------------------------------------------------
 HTTPS_ONLY = env_bool("HTTPS_ONLY", False)

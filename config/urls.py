@@ -12,6 +12,8 @@ from config import views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("favicon.svg", views.favicon, name="favicon"),
+    path("favicon.ico", RedirectView.as_view(url="/favicon.svg", permanent=True)),
     path("healthz/", views.healthz, name="healthz"),
     path("readyz/", views.readyz, name="readyz"),
     path("admin/login/", include("users.admin_urls")),  # the admin login behind the per-account lockout
@@ -27,6 +29,8 @@ urlpatterns = [
     path("api/orders/", include("orders.urls")),
     path("api/payments/", include("payments.urls")),
     path("api/reviews/", include("reviews.urls")),
+    # Last: any other path under /api/ is a JSON 404 (with DEBUG too), naming the slashed path if it exists.
+    re_path(r"^api/(?P<path>.*)$", views.api_not_found),
 ]
 
 

@@ -2,7 +2,8 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,43 @@ def readyz(request):
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
+
+
+def api_not_found(request, path: str = ""):
+    """Every unknown path under /api/: a JSON 404 in DRF's shape, also with DEBUG on.
+
+    A path that only lacks its trailing slash names the right one: GET and HEAD are redirected there
+    (what APPEND_SLASH does), other methods get a 404 saying where to send them, since a redirect
+    would lose the body (APPEND_SLASH answers those with a 500 under DEBUG).
+    """
+    if not request.path.endswith("/"):
+        slashed = f"{request.path}/"
+        try:
+            match = resolve(slashed)
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            target = f"{slashed}?{query}" if query else slashed
+            if request.method in ("GET", "HEAD"):
+                return HttpResponsePermanentRedirect(target)
+            return JsonResponse(
+                {"detail": f"Not found. Every path ends with a slash: send this {request.method} to {slashed}"},
+                status=404,
+            )
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect x="5" y="10" width="22" height="19" rx="3" fill="#635bff"/>'
+    '<path d="M11 13V8a5 5 0 0 1 10 0v5" fill="none" stroke="#635bff" stroke-width="2.5"/>'
+    '<circle cx="11" cy="14" r="1.6" fill="#fff"/><circle cx="21" cy="14" r="1.6" fill="#fff"/></svg>'
+)
+
+
+def favicon(request):
+    """The shop's icon (a shopping bag) for the docs pages and the browser tab; /favicon.ico redirects here."""
+    response = HttpResponse(FAVICON_SVG, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

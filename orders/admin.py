@@ -1,6 +1,7 @@
 """Order admin: snapshots are read-only; actions move orders through the same services as the API."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 
 from config.exceptions import ApplicationError
 from orders import services
@@ -36,6 +37,19 @@ class ShipmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def address_html(snapshot: dict | None):
+    """An address snapshot as a postal address: one line per part, empty parts left out."""
+    if not snapshot:
+        return "—"
+    city_line = " ".join(p for p in (snapshot.get("postal_code"), snapshot.get("city")) if p)
+    lines = [
+        snapshot.get("full_name"), snapshot.get("line1"), snapshot.get("line2"),
+        ", ".join(p for p in (city_line, snapshot.get("region")) if p), snapshot.get("country"), snapshot.get("phone"),
+    ]
+    body = format_html_join("", "{}<br>", ((line,) for line in lines if line))
+    return format_html('<address style="font-style: normal">{}</address>', body)
+
+
 def _run(modeladmin, request, queryset, label: str, call) -> None:
     done = 0
     for order in queryset:
@@ -59,13 +73,22 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderItemInline, ShipmentInline, OrderStatusChangeInline]
     readonly_fields = [
         "id", "number", "user", "status", "currency", "subtotal", "discount", "shipping", "total", "coupon_code",
-        "shipping_address", "billing_address", "note", "payment_deadline", "paid_at", "cancelled_at",
+        "shipping_address_display", "billing_address_display", "note", "payment_deadline", "paid_at", "cancelled_at",
         "created_at", "updated_at",
     ]
+    exclude = ["shipping_address", "billing_address"]  # the JSON snapshots: shown by the *_display fields
     actions = ["mark_processing", "mark_delivered", "cancel_orders"]
 
     def has_add_permission(self, request):
         return False  # orders come from checkout only
+
+    @admin.display(description="Shipping address")
+    def shipping_address_display(self, obj):
+        return address_html(obj.shipping_address)
+
+    @admin.display(description="Billing address")
+    def billing_address_display(self, obj):
+        return address_html(obj.billing_address)
 
     def has_delete_permission(self, request, obj=None):
         return False  # history is kept; cancel instead

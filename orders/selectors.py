@@ -5,7 +5,7 @@ relation `Order.payments` in SQL.
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from orders.exceptions import OrderNotFound
@@ -33,7 +33,8 @@ def order_queryset() -> QuerySet[Order]:
         Order.objects.select_related("shipment")
         .annotate(payment_status=_latest_payment_status())
         .prefetch_related(
-            Prefetch("items", queryset=OrderItem.objects.order_by("id")),
+            # product_slug: the product's current slug for a link to its page, joined in the same query.
+            Prefetch("items", queryset=OrderItem.objects.annotate(product_slug=F("product__slug")).order_by("id")),
             Prefetch("status_changes", queryset=OrderStatusChange.objects.order_by("created_at", "id")),
         )
     )

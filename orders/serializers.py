@@ -57,11 +57,20 @@ class AddressSnapshotSerializer(serializers.Serializer):
 class OrderItemSerializer(serializers.ModelSerializer):
     product_id = serializers.IntegerField(allow_null=True, read_only=True)
     variant_id = serializers.IntegerField(allow_null=True, read_only=True)
+    product_slug = serializers.SerializerMethodField(
+        help_text="The product's current slug, for a link to its page (sku and name are the snapshot)."
+    )
 
     class Meta:
         model = OrderItem
-        fields = ["product_id", "variant_id", "sku", "name", "unit_price", "quantity", "line_total"]
+        fields = ["product_id", "product_slug", "variant_id", "sku", "name", "unit_price", "quantity", "line_total"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_product_slug(self, item: OrderItem) -> str | None:
+        if hasattr(item, "product_slug"):  # annotated by orders.selectors.order_queryset
+            return item.product_slug
+        return item.product.slug if item.product_id else None
 
 
 class ShipmentSerializer(serializers.ModelSerializer):

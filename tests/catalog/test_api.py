@@ -129,6 +129,7 @@ def test_product_detail_has_the_contract_fields(api_client, tree):
         "id", "slug", "name", "sku", "brand", "description", "category", "price", "compare_at_price", "on_sale",
         "currency", "stock", "in_stock", "is_active", "average_rating", "review_count", "thumbnail", "images",
         "variants", "created_at", "updated_at",
+        "breadcrumbs",
     }  # fmt: skip
     assert body["category"] == {"id": tree["shirts"].pk, "slug": "shirts", "name": "Shirts"}
     assert body["price"] == "19.90" and body["currency"] == "usd"

@@ -54,9 +54,11 @@ def _recreate_database(url: str) -> str:
 @pytest.fixture(scope="session")
 def fake_stripe_server():
     """Stripe is the one service we cannot reach: the live server talks to the local fake over HTTP."""
-    from tests.payments.fake_stripe import FakeStripe
+    from payments.devstripe.hosted import HostedStripe
 
-    server = FakeStripe().start()
+    # make run's double (the tests' fake plus the hosted page); it can refund the seeded demo payments.
+    server = HostedStripe(host="127.0.0.1", port=0, forward_to="http://127.0.0.1/api/payments/webhook/",
+                          webhook_secret="whsec_e2e_0123456789abcdef").start()
     yield server
     server.stop()
 

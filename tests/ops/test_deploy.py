@@ -1,5 +1,6 @@
 """The container files cannot be run here (no Docker engine), so their shape is checked instead."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -9,6 +10,45 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def load_compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def compose_default(value: str) -> str:
+    """What `${VAR:-default}` becomes with VAR unset."""
+    match = re.fullmatch(r"\$\{\w+:-(.*)\}", str(value))
+    return match[1] if match else str(value)
+
+
+def readme_configuration_variables() -> set[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    names = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            names |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
+    return names
+
+
+def test_compose_passes_every_configuration_variable_through():
+    compose = (ROOT / "docker-compose.yml").read_text()
+    variables = readme_configuration_variables()
+
+    missing = {name for name in variables if f"${{{name}:" not in compose}
+
+    assert {"SECRET_KEY", "HTTPS_ONLY", "PORT"} <= variables
+    assert not missing, f"README's Configuration table names these, docker-compose.yml does not pass them: {missing}"
+
+
+def test_env_example_lists_exactly_the_configuration_table():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    keys = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+
+    assert keys == readme_configuration_variables()
+
+
+def test_dockerignore_keeps_secrets_and_local_data_out_of_the_image():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+
+    assert {".env", ".env.*", "*.sqlite3", "media"} <= ignored
 
 
 def test_compose_defines_every_service_with_a_healthcheck():
@@ -33,7 +73,7 @@ def test_compose_worker_and_beat_run_celery_for_the_project():
 def test_compose_app_services_share_env_and_wait_for_healthy_backends():
     services = load_compose()["services"]
     for name in ("web", "worker", "beat"):
-        env = services[name]["environment"]
+        env = {key: compose_default(value) for key, value in services[name]["environment"].items()}
         assert env["DEBUG"] == "false"
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")

@@ -78,3 +78,100 @@ def test_swagger_ui_and_redoc_are_served_without_a_cdn(client):
         body = response.content.decode()
         assert "cdn.jsdelivr.net" not in body and "unpkg.com" not in body
         assert "/static/drf_spectacular_sidecar/" in body
+
+
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_one_way_to_authorize_the_jwt_bearer(schema):
+    assert list(schema["components"]["securitySchemes"]) == ["jwtAuth"]
+    for _, _, operation in _operations(schema):
+        assert all(set(requirement) <= {"jwtAuth"} for requirement in operation.get("security", []))
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "anonymous"),
+    [
+        ("/api/catalog/products/", "get", True),
+        ("/api/catalog/products/{slug}/", "get", True),
+        ("/api/catalog/categories/", "get", True),
+        ("/api/reviews/", "get", True),
+        ("/api/reviews/{id}/", "get", True),
+        ("/api/auth/register/", "post", True),
+        ("/api/auth/token/", "post", True),
+        ("/api/payments/webhook/", "post", True),
+        ("/api/catalog/products/", "post", False),
+        ("/api/reviews/", "post", False),
+        ("/api/orders/{id}/", "get", False),
+        ("/api/users/me/", "get", False),
+    ],
+)
+def test_security_says_where_anonymous_callers_are_allowed(schema, path, method, anonymous):
+    assert ({} in schema["paths"][path][method]["security"]) is anonymous
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/orders/{id}/", "get", {"200", "401", "404"}),
+        ("/api/orders/{id}/cancel/", "post", {"400", "401", "404", "409", "415"}),
+        ("/api/orders/{id}/status/", "post", {"403", "409"}),
+        ("/api/catalog/products/", "post", {"201", "400", "401", "403", "415"}),
+        ("/api/catalog/products/", "get", {"200", "400", "404"}),
+        ("/api/auth/register/", "post", {"201", "400", "429"}),
+        ("/api/auth/token/", "post", {"200", "401", "429"}),
+        ("/api/reviews/{id}/", "patch", {"403", "404"}),
+        ("/api/payments/checkout/", "post", {"201", "401", "409", "502", "503"}),
+    ],
+)
+def test_every_response_a_view_can_send_is_documented(schema, path, method, codes):
+    assert codes <= set(schema["paths"][path][method]["responses"])
+
+
+def test_every_error_response_carries_the_error_shape(schema):
+    for path, method, operation in _operations(schema):
+        for code, response in operation["responses"].items():
+            if code.startswith(("4", "5")):
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                expected = "ValidationError" if code == "400" else "Error"
+                assert ref == f"#/components/schemas/{expected}", (path, method, code)
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+
+
+def test_request_bodies_are_json_and_multipart_only_for_file_uploads(schema):
+    for path, method, operation in _operations(schema):
+        content = operation.get("requestBody", {}).get("content", {})
+        if not content:
+            continue
+        assert "application/json" in content or "multipart/form-data" in content, (path, method)
+        assert "application/x-www-form-urlencoded" not in content, (path, method)
+        if "multipart/form-data" in content:
+            assert "binary" in str(content["multipart/form-data"]), (path, method, "multipart without a file")
+
+
+def test_the_purchase_path_has_demo_examples(schema):
+    for path, method in [("/api/auth/token/", "post"), ("/api/cart/items/", "post"),
+                         ("/api/users/addresses/", "post"), ("/api/orders/", "post")]:
+        body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+        assert body["examples"]["demo"]["value"], path
+
+
+@pytest.mark.django_db
+def test_redoc_loads_no_fonts_from_elsewhere_and_both_pages_have_our_favicon(client):
+    redoc = client.get("/api/redoc/").content.decode()
+    swagger = client.get("/api/docs/").content.decode()
+
+    assert "googleapis" not in redoc and "gstatic" not in redoc
+    assert 'href="/favicon.svg"' in redoc and "/favicon.svg" in swagger
+
+
+def test_favicon_is_served_and_favicon_ico_points_at_it(client):
+    icon = client.get("/favicon.svg")
+    legacy = client.get("/favicon.ico")
+
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")
+    assert legacy.status_code == 301 and legacy["Location"] == "/favicon.svg"

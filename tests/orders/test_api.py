@@ -54,7 +54,7 @@ def test_checkout_answers_201_with_the_order(user, user_client, django_capture_o
     assert (body["subtotal"], body["discount"], body["shipping"], body["total"]) == ("39.98", "0.00", "0.00", "39.98")
     assert body["currency"] == "usd"
     assert body["items"] == [{
-        "product_id": product.pk, "variant_id": None, "sku": "LAMP-1", "name": "Lamp",
+        "product_id": product.pk, "product_slug": product.slug, "variant_id": None, "sku": "LAMP-1", "name": "Lamp",
         "unit_price": "19.99", "quantity": 2, "line_total": "39.98",
     }]
     assert body["shipping_address"]["city"] == "Berlin" and body["billing_address"] == body["shipping_address"]

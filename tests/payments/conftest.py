@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.payments.fake_stripe import FakeStripe
+from payments.devstripe.fake import FakeStripe
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 WEBHOOK_URL = "/api/payments/webhook/"

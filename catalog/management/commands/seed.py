@@ -50,6 +50,17 @@ TREE = {
         "Cycling": ["Helmets", "Lights", "Locks"],
     },
 }
+# What one product of a leaf category is called ("Classic Dress", not "Classic Dresse").
+PRODUCT_NOUNS = {
+    "Shirts": "Shirt", "Trousers": "Trousers", "Jackets": "Jacket", "Dresses": "Dress", "Tops": "Top",
+    "Skirts": "Skirt", "Sneakers": "Sneakers", "Boots": "Boots", "Sandals": "Sandals",
+    "Headphones": "Headphones", "Speakers": "Speaker", "Microphones": "Microphone", "Laptops": "Laptop",
+    "Monitors": "Monitor", "Keyboards": "Keyboard", "Smartphones": "Smartphone", "Cases": "Phone Case",
+    "Chargers": "Charger", "Cookware": "Cookware Set", "Knives": "Chef's Knife", "Mugs": "Mug", "Chairs": "Chair",
+    "Desks": "Desk", "Shelves": "Shelf", "Lamps": "Lamp", "Rugs": "Rug", "Frames": "Picture Frame", "Tents": "Tent",
+    "Sleeping Bags": "Sleeping Bag", "Backpacks": "Backpack", "Yoga Mats": "Yoga Mat", "Dumbbells": "Dumbbell Set",
+    "Bottles": "Water Bottle", "Helmets": "Helmet", "Lights": "Bike Light", "Locks": "Bike Lock",
+}
 APPAREL_ROOTS = {"Clothing"}
 BRANDS = ["Acme", "Northwind", "Contoso", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay"]
 ADJECTIVES = ["Classic", "Essential", "Premium", "Compact", "Everyday", "Pro", "Lightweight", "Vintage", "Eco", "Ultra"]
@@ -141,7 +152,7 @@ class Command(BaseCommand):
         rng = random.Random(SEED * 1_000_003 + i)
         category, root_name = leaves[rng.randrange(len(leaves))]
         brand = rng.choice(BRANDS)
-        noun = category.name[:-1] if category.name.endswith("s") and not category.name.endswith("ss") else category.name
+        noun = PRODUCT_NOUNS.get(category.name, category.name)
         name = f"{brand} {rng.choice(ADJECTIVES)} {noun}"
         sku = f"{SKU_PREFIX}{i:06d}"
         price = Decimal(rng.randint(499, 49999)) / 100
