@@ -324,7 +324,6 @@ _image_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, desc
 )
 class ProductImageViewSet(CachedReadMixin, viewsets.ModelViewSet):
     permission_classes = [IsStaffOrReadOnly]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
     queryset = ProductImage.objects.all()
     serializer_class = ImageOutputSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -339,6 +338,13 @@ class ProductImageViewSet(CachedReadMixin, viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return ProductImage.objects.none()
         return selectors.image_list().filter(product=self.get_product())
+
+    def get_parsers(self):
+        # A file travels only in the upload (multipart); an edit is JSON like every other body.
+        request = getattr(self, "request", None)  # None while drf-spectacular builds the schema
+        if getattr(self, "action", None) == "create" or getattr(request, "method", None) == "POST":
+            return [MultiPartParser(), FormParser()]
+        return [JSONParser()]
 
     def get_serializer_class(self):
         if self.action == "create":

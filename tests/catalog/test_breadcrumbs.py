@@ -40,7 +40,7 @@ def test_the_trail_is_one_query_whatever_the_depth(deep_product):
 def test_product_detail_reads_stay_constant_with_a_deeper_tree(api_client, deep_product, django_assert_max_num_queries):
     product, _ = deep_product
 
-    with django_assert_max_num_queries(3):  # product + variants prefetch + the trail
+    with django_assert_max_num_queries(4):  # product + variants prefetch + images prefetch + the trail
         response = api_client.get(f"/api/catalog/products/{product.slug}/")
 
     assert response.status_code == 200

@@ -178,8 +178,8 @@ def test_staff_product_list_stays_within_budget(staff_client, many_products, pag
 
 def test_product_detail_stays_within_budget(api_client, many_products, django_assert_max_num_queries):
     product = Product.objects.filter(variants__isnull=False, images__isnull=False).distinct().first()
-    # the product (category joined), variants, images
-    with django_assert_max_num_queries(3):
+    # the product (category joined), variants, images, the category trail (breadcrumbs)
+    with django_assert_max_num_queries(4):
         response = api_client.get(f"{PRODUCTS}{product.slug}/")
     assert len(response.json()["variants"]) == 2
     assert [image["position"] for image in response.json()["images"]] == [0, 1]
