@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "axes",
     "notifications",
+    "idempotency",
     "users",
     "catalog",
     "cart",
@@ -303,6 +304,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_checkout_sessions",
         "schedule": 300.0,
     },
+    "delete-stale-guest-carts": {
+        "task": "cart.tasks.delete_stale_guest_carts",
+        "schedule": 3600.0,
+    },
+    "purge-idempotency-keys": {
+        "task": "idempotency.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------------
@@ -325,6 +334,9 @@ ORDER_PAYMENT_TIMEOUT_MINUTES = env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 SHIPPING_FEE = env_decimal("SHIPPING_FEE", "0.00")
 FREE_SHIPPING_MIN_SUBTOTAL = env_decimal("FREE_SHIPPING_MIN_SUBTOTAL", None)
+# Guests may fill a cart (X-Cart-Token) and check out (X-Order-Token); untouched guest carts die after the days.
+GUEST_CHECKOUT = env_bool("GUEST_CHECKOUT", True)
+GUEST_CART_DAYS = env_int("GUEST_CART_DAYS", 30)
 
 # --- Stripe -----------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
