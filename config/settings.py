@@ -282,6 +282,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Order.Status"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_request_id_header",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------------
