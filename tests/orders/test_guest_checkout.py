@@ -1,9 +1,11 @@
 """Guest checkout: inline addresses and email, the order's secret X-Order-Token, emails, coupons by email."""
 
 import hashlib
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.core import mail
 from rest_framework.test import APIClient
 
@@ -210,3 +212,17 @@ def test_a_user_cannot_reuse_a_coupon_already_used_as_a_guest_under_the_same_ema
     address = AddressFactory(user=user)
     checkout = client.post(ORDERS, {"shipping_address": address.pk}, format="json")
     assert checkout.status_code == 409 and "already used" in checkout.json()["detail"]
+
+
+def test_the_data_migration_fills_existing_orders_email_from_their_user():
+    migration = importlib.import_module("orders.migrations.0006_guest_orders")
+    order = OrderFactory()
+    guest = OrderFactory(user=None, email="kept@example.com")
+    Order.objects.filter(pk=order.pk).update(email="")
+
+    migration.fill_emails(apps, None)
+
+    order.refresh_from_db()
+    guest.refresh_from_db()
+    assert order.email == order.user.email
+    assert guest.email == "kept@example.com"
