@@ -2,7 +2,8 @@
 WebhookEvent rows. Every write to those rows goes through here.
 
 This module never changes an order: it imports orders' models, selectors and exceptions, never its
-services. Where money moving changes an order (a payment arrives, a payment is refunded in full), `payments.webhooks` calls orders' services.
+services. Where money moving changes an order (a payment arrives, a payment is refunded in full),
+`payments.webhooks` calls orders' services.
 Orders reaches back here only through the refunder it declares and this app registers at start-up
 (`payments.apps`): `payment_refund_for_order`, which leaves the order's own status to its caller.
 
