@@ -211,3 +211,16 @@ def test_the_periodic_task_deletes_only_guest_carts_untouched_for_guest_cart_day
     assert Cart.objects.filter(pk=users_cart.pk).exists()
     assert Cart.objects.count() == 2
     assert CartItem.objects.count() == 2
+
+
+def test_reading_a_guest_cart_takes_a_fixed_number_of_queries(api_client, django_assert_num_queries):
+    products = [ProductFactory(stock=5) for _ in range(4)]
+    token = new_guest_cart(products[0])
+    for product in products[1:]:
+        guest_add(api_client, product, 1, token=token)
+
+    # the cart by its token hash (coupon joined), then its lines with products, categories and variants
+    with django_assert_num_queries(2):
+        response = api_client.get(CART, HTTP_X_CART_TOKEN=token)
+
+    assert len(response.json()["items"]) == 4

@@ -226,3 +226,13 @@ def test_the_data_migration_fills_existing_orders_email_from_their_user():
     guest.refresh_from_db()
     assert order.email == order.user.email
     assert guest.email == "kept@example.com"
+
+
+def test_reading_a_guest_order_takes_a_fixed_number_of_queries(django_assert_num_queries):
+    body = guest_checkout(guest_cart((ProductFactory(), 1), (ProductFactory(), 2), (ProductFactory(), 1))).json()
+
+    # the order (payment status annotated, shipment joined) + its items + its history
+    with django_assert_num_queries(3):
+        response = APIClient().get(f"{ORDERS}{body['id']}/", HTTP_X_ORDER_TOKEN=body["guest_token"])
+
+    assert len(response.json()["items"]) == 3
