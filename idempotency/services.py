@@ -5,15 +5,19 @@ statement before any work (the unique row is the claim, so concurrent duplicates
 the handler, and stores its status and body; a 5xx or an unexpected exception deletes the row so a retry
 may run. A repeat with the same body replays the stored answer (`Idempotent-Replayed: true`); with another
 body → 422; while the first is still running → 409. Without the header the handler runs as before.
+A guest's stored answer is encrypted with a key derived from the guest's own token, which is never stored:
+a guest checkout's answer holds the order's secret token, and the database keeps secrets only hashed.
 The request is expected outside a transaction (ATOMIC_REQUESTS is off), so the claim commits at once.
 """
 
+import base64
 import functools
 import hashlib
 import json
 import re
 from datetime import timedelta
 
+from cryptography.fernet import Fernet
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -42,15 +46,39 @@ class IdempotencyKeyInUse(Conflict):
     default_message = "A request with this Idempotency-Key is still being processed; retry later."
 
 
+def _guest_secret(request) -> bytes | None:
+    """The guest token(s) the request sent, joined; None for a user or a caller without any."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return None
+    tokens = [request.headers.get(name, "") for name in GUEST_TOKEN_HEADERS]
+    return "\n".join(tokens).encode() if any(tokens) else None
+
+
 def idempotency_caller(request) -> str | None:
     """Whose key it is: the user, or a guest by the hash of the token(s) it sent; None for neither."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    tokens = [request.headers.get(name, "") for name in GUEST_TOKEN_HEADERS]
-    if not any(tokens):
-        return None
-    return "guest:" + hashlib.sha256("\n".join(tokens).encode()).hexdigest()
+    secret = _guest_secret(request)
+    return "guest:" + hashlib.sha256(secret).hexdigest() if secret is not None else None
+
+
+def _fernet(secret: bytes) -> Fernet:
+    # Another derivation than the caller's hash: knowing the stored caller does not give the key.
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"idempotency-seal\n" + secret).digest()))
+
+
+def _seal(body, secret: bytes | None):
+    if secret is None:
+        return body
+    return {"sealed": _fernet(secret).encrypt(json.dumps(body).encode()).decode()}
+
+
+def _unseal(stored, secret: bytes | None):
+    if secret is None:
+        return stored
+    return json.loads(_fernet(secret).decrypt(stored["sealed"].encode()))
 
 
 def request_body_hash(data) -> str:
@@ -95,7 +123,8 @@ def idempotent(handler):
                 raise IdempotencyKeyReused()
             if row.status_code is None:
                 raise IdempotencyKeyInUse()
-            return Response(row.response_body, status=row.status_code, headers={REPLAYED_HEADER: "true"})
+            body = _unseal(row.response_body, _guest_secret(request))
+            return Response(body, status=row.status_code, headers={REPLAYED_HEADER: "true"})
         try:
             try:
                 response = handler(view, request, *args, **kwargs)
@@ -109,7 +138,9 @@ def idempotent(handler):
             return response
         body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
         IdempotencyKey.objects.filter(pk=row.pk).update(
-            status_code=response.status_code, response_body=body, completed_at=timezone.now()
+            status_code=response.status_code,
+            response_body=_seal(body, _guest_secret(request)),
+            completed_at=timezone.now(),
         )
         return response
 

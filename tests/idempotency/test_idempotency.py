@@ -123,6 +123,10 @@ def test_a_guest_is_scoped_by_its_cart_token():
     assert replay.json()["guest_token"] == first.json()["guest_token"] and replay["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in other and other.json()["id"] != first.json()["id"]
     assert Order.objects.count() == 2
+    # The order's secret token is not readable in the stored answer: it is sealed with the guest's own token.
+    stored = IdempotencyKey.objects.values_list("response_body", flat=True)
+    assert all(set(body) == {"sealed"} for body in stored)
+    assert first.json()["guest_token"] not in str(list(stored))
 
 
 @pytest.mark.django_db
