@@ -11,3 +11,11 @@ class NotEnoughStock(Conflict):
 
 class CartItemNotFound(NotFound):
     default_message = "Cart item not found."
+
+
+class CartNotFound(NotFound):
+    default_message = "No such cart: the cart token is unknown or expired."
+
+
+class GuestCartMergeInvalid(InvalidInput):
+    default_message = "Invalid cart merge."

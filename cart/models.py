@@ -4,15 +4,33 @@ from django.db.models import Q
 
 
 class Cart(models.Model):
-    """The one active cart of a user, created on first use."""
+    """The one active cart of a user (created on first use), or a guest's cart, known by its secret token."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="cart"
+    )
+    # sha256 of a guest cart's secret `X-Cart-Token`: the token itself is never stored.
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     coupon = models.ForeignKey("coupons.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # A cart is a user's or a guest's, never both, never neither.
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, token_hash__isnull=True)
+                | Q(user__isnull=True, token_hash__isnull=False),
+                name="cart_user_xor_guest_token",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Cart of {self.user}"
+        return f"Cart of {self.user}" if self.user_id else f"Guest cart {self.pk}"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
 
 
 class CartItem(models.Model):

@@ -6,13 +6,16 @@ added: it is what checkout charges. Totals are Decimal, rounded half-up through 
 The coupon rules are coupons' (`coupons.selectors`), fed with the cart's lines.
 """
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
-from cart.exceptions import CartItemNotFound
+from cart.exceptions import CartItemNotFound, CartNotFound
 from cart.models import Cart, CartItem
 from common.money import ZERO, quantize_money
 from coupons.models import Coupon
@@ -35,6 +38,28 @@ class CartTotals:
     coupon: Coupon | None  # the applied coupon if it currently applies, else None
     coupon_error: str  # "" or why the applied coupon no longer applies (it is then dropped from the totals)
     item_count: int  # units
+
+
+def cart_token_hash(token: str) -> str:
+    """How a guest cart's secret token is stored and looked up: its sha256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def cart_guest_cutoff(*, now: datetime | None = None) -> datetime:
+    """Guest carts untouched since before this are expired (`GUEST_CART_DAYS`)."""
+    return (now or timezone.now()) - timedelta(days=settings.GUEST_CART_DAYS)
+
+
+def cart_guest_get(*, token: str) -> Cart:
+    """The live guest cart of `token` (coupon loaded); an unknown or expired token is a 404."""
+    cart = (
+        Cart.objects.select_related("coupon")
+        .filter(user__isnull=True, token_hash=cart_token_hash(token), updated_at__gte=cart_guest_cutoff())
+        .first()
+    )
+    if cart is None:
+        raise CartNotFound()
+    return cart
 
 
 def cart_items_for_read(*, cart: Cart):
@@ -114,11 +139,12 @@ def cart_item_problem(*, item: CartItem) -> str:
     return ""
 
 
-def cart_item_get(*, user, item_id: int) -> CartItem:
-    """One line of the user's own cart; another user's line is a 404."""
+def cart_item_get(*, item_id: int, user=None, cart: Cart | None = None) -> CartItem:
+    """One line of the user's own cart (or of the guest `cart`); anyone else's line is a 404."""
+    owner = {"cart": cart} if cart is not None else {"cart__user": user}
     item = (
         CartItem.objects.select_related("product", "product__category", "variant")
-        .filter(pk=item_id, cart__user=user)
+        .filter(pk=item_id, **owner)
         .first()
     )
     if item is None:
@@ -145,13 +171,14 @@ class CartLineView:
 
 @dataclass(frozen=True)
 class CartView:
-    cart: Cart
+    cart: Cart | None  # None: a guest without a cart yet (reads as an empty one)
     items: list[CartLineView]
     totals: CartTotals
+    token: str | None = None  # a guest cart's token, as the guest sent it; None for a user's cart
 
     @property
-    def id(self) -> int:
-        return self.cart.pk
+    def id(self) -> int | None:
+        return self.cart.pk if self.cart is not None else None
 
     @property
     def subtotal(self) -> Decimal:
@@ -168,7 +195,7 @@ class CartView:
     @property
     def coupon(self) -> Coupon | None:
         # The coupon applied to the cart, also while it does not apply (then `coupon_error` says why).
-        return self.cart.coupon
+        return self.cart.coupon if self.cart is not None else None
 
     @property
     def coupon_error(self) -> str:
@@ -198,16 +225,27 @@ def cart_line_view(*, item: CartItem) -> CartLineView:
     )
 
 
-def cart_view_for(*, cart: Cart, user) -> CartView:
-    """The cart with lines and totals (the coupon re-validated); `cart` needs its coupon loaded."""
+def cart_view_for(*, cart: Cart | None, user=None, token: str | None = None) -> CartView:
+    """The cart with lines and totals (the coupon re-validated); `cart` needs its coupon loaded.
+
+    `cart=None` is a guest without a cart: an empty cart with no id and no token.
+    """
+    if cart is None:
+        empty = CartTotals(
+            lines=[], subtotal=ZERO, discount=ZERO, total=ZERO, coupon=None, coupon_error="", item_count=0
+        )
+        return CartView(cart=None, items=[], totals=empty, token=None)
     items = list(cart_items_for_read(cart=cart))
     totals = cart_totals(cart=cart, items=items, user=user)
-    return CartView(cart=cart, items=[cart_line_view(item=item) for item in items], totals=totals)
+    lines = [cart_line_view(item=item) for item in items]
+    return CartView(cart=cart, items=lines, totals=totals, token=token if cart.is_guest else None)
 
 
-def cart_coupon_check(*, user, code: str, subtotal: Decimal | None = None) -> CouponEvaluation:
+def cart_coupon_check(
+    *, user, code: str, subtotal: Decimal | None = None, cart: Cart | None = None
+) -> CouponEvaluation:
     """Whether `code` applies, for `POST /api/coupons/validate/`: against `subtotal` when given, else the
-    user's cart (no cart yet reads as an empty one).
+    user's cart, or the guest's `cart` when `user` is None (no cart yet reads as an empty one).
 
     A scoped coupon cannot be judged on a bare amount, so it is always evaluated against the cart.
     """
@@ -218,6 +256,9 @@ def cart_coupon_check(*, user, code: str, subtotal: Decimal | None = None) -> Co
     if subtotal is not None and not scope.is_scoped:
         line = PricedLine(product_id=0, variant_id=None, category_path="", unit_price=subtotal, quantity=1)
         return coupon_evaluate_loaded(coupon=coupon, user=user, lines=[line], scope=scope)
-    items = CartItem.objects.filter(cart__user=user).select_related("product", "product__category", "variant")
+    owner = {"cart__user": user} if user is not None else {"cart": cart}
+    items = CartItem.objects.filter(**owner).select_related("product", "product__category", "variant")
+    if user is None and cart is None:
+        items = items.none()
     lines = cart_lines(items=items.order_by("id"))
     return coupon_evaluate_loaded(coupon=coupon, user=user, lines=lines, scope=scope)

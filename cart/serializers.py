@@ -26,6 +26,10 @@ class CartCouponInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=50, trim_whitespace=True, help_text="Coupon code (case-insensitive).")
 
 
+class CartMergeInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The guest cart's token (`X-Cart-Token`).")
+
+
 # --- Output -----------------------------------------------------------------------------------
 
 
@@ -62,6 +66,15 @@ class CartItemSerializer(serializers.Serializer):
     problem = serializers.CharField(help_text='Why the line cannot be checked out as it is; "" when it can.')
 
 
+class CartItemAddedSerializer(CartItemSerializer):
+    """The line just added; `token` is the guest cart's token (also in `X-Cart-Token`), null for a user."""
+
+    token = serializers.SerializerMethodField(help_text="The guest cart's secret token; null for a user's cart.")
+
+    def get_token(self, line) -> str | None:
+        return self.context.get("token")
+
+
 class CartCouponSerializer(serializers.ModelSerializer):
     class Meta:
         model = Coupon
@@ -71,7 +84,10 @@ class CartCouponSerializer(serializers.ModelSerializer):
 class CartSerializer(serializers.Serializer):
     """The cart (`cart.selectors.CartView`)."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null for a guest without a cart yet.")
+    token = serializers.CharField(
+        allow_null=True, help_text="A guest cart's secret token (send it as `X-Cart-Token`); null for a user's cart."
+    )
     items = CartItemSerializer(many=True)
     subtotal = serializers.DecimalField(**MONEY)
     coupon = CartCouponSerializer(

@@ -5,19 +5,24 @@ The cart row is the first lock of the global order (cart → order → payment �
 `coupons.selectors` whether a coupon applies; coupons never imports the cart.
 """
 
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 
-from cart.exceptions import InvalidCartInput, NotEnoughStock
+from cart.exceptions import CartNotFound, InvalidCartInput, NotEnoughStock
 from cart.models import Cart, CartItem
 from cart.selectors import (
+    cart_guest_cutoff,
+    cart_guest_get,
     cart_item_available_stock,
     cart_item_current_price,
     cart_item_get,
     cart_items_for_read,
     cart_lines,
+    cart_token_hash,
 )
 from catalog.models import Product, ProductVariant
 from catalog.selectors import category_ids_inactive_on_paths, category_path_is_active
@@ -32,12 +37,24 @@ def cart_get_or_create(*, user) -> Cart:
     return cart
 
 
-def lock_cart(*, user) -> Cart:
-    """The user's cart (created if missing), row-locked until the transaction ends: concurrent writes
-    to one cart, and its checkout, run one after another.
+def lock_cart(*, user=None, cart: Cart | None = None) -> Cart:
+    """The user's cart (created if missing), or the guest `cart`, row-locked until the transaction ends:
+    concurrent writes to one cart, and its checkout, run one after another. A guest cart deleted
+    meanwhile (merged, expired) is a 404.
     """
+    if cart is not None:
+        locked = Cart.objects.select_for_update(of=("self",)).select_related("coupon").filter(pk=cart.pk).first()
+        if locked is None:
+            raise CartNotFound()
+        return locked
     cart_get_or_create(user=user)
     return Cart.objects.select_for_update(of=("self",)).get(user=user)
+
+
+def cart_guest_create() -> tuple[Cart, str]:
+    """A new guest cart and its secret token (256 random bits); only the token's sha256 is stored."""
+    token = secrets.token_urlsafe(32)
+    return Cart.objects.create(user=None, token_hash=cart_token_hash(token)), token
 
 
 @transaction.atomic
@@ -71,7 +88,9 @@ def _check_stock(*, wanted: int, available: int) -> None:
 
 
 @transaction.atomic
-def cart_item_add(*, user, product_id: int, variant_id: int | None = None, quantity: int) -> CartItem:
+def cart_item_add(
+    *, user=None, cart: Cart | None = None, product_id: int, variant_id: int | None = None, quantity: int
+) -> CartItem:
     """Add `quantity` of a product (or of one of its variants) to the user's cart.
 
     A product with variants needs one of its active variants (400 on `variant`); an inactive or unknown
@@ -80,7 +99,7 @@ def cart_item_add(*, user, product_id: int, variant_id: int | None = None, quant
     quantity must stay within `MAX_QUANTITY_PER_LINE` (400) and the available stock (409 "Only N available.").
     """
     _check_quantity(quantity)
-    cart = lock_cart(user=user)
+    cart = lock_cart(user=user, cart=cart)
     product = Product.objects.select_related("category").filter(pk=product_id).first()
     if product is None:
         raise InvalidCartInput("This product does not exist.", field="product")
@@ -121,11 +140,18 @@ def cart_item_add(*, user, product_id: int, variant_id: int | None = None, quant
             cart=cart, product=product, variant=variant, quantity=quantity, unit_price=unit_price
         )
     cart.save(update_fields=["updated_at"])
-    return cart_item_get(user=user, item_id=item.pk)
+    return cart_item_get(cart=cart, item_id=item.pk)
 
 
 @transaction.atomic
-def cart_item_set_quantity(*, user, item_id: int, quantity: int) -> CartItem | None:
+def cart_guest_item_add(*, product_id: int, variant_id: int | None = None, quantity: int) -> tuple[CartItem, str]:
+    """A guest's first line: a new guest cart with it, and the cart's token. Nothing is kept on an error."""
+    cart, token = cart_guest_create()
+    return cart_item_add(cart=cart, product_id=product_id, variant_id=variant_id, quantity=quantity), token
+
+
+@transaction.atomic
+def cart_item_set_quantity(*, user=None, cart: Cart | None = None, item_id: int, quantity: int) -> CartItem | None:
     """Set a line's quantity; 0 removes the line (returns None).
 
     Raising the quantity checks the line is still sold and in stock (409 "Only N available.") and
@@ -134,8 +160,8 @@ def cart_item_set_quantity(*, user, item_id: int, quantity: int) -> CartItem | N
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
         raise InvalidCartInput("Quantity must be zero or a positive whole number.", field="quantity")
-    cart = lock_cart(user=user)
-    item = cart_item_get(user=user, item_id=item_id)
+    cart = lock_cart(user=user, cart=cart)
+    item = cart_item_get(cart=cart, item_id=item_id)
     if quantity == 0:
         item.delete()
         cart.save(update_fields=["updated_at"])
@@ -185,10 +211,10 @@ def cart_item_prices_refresh(*, items: list[CartItem]) -> list[RepricedLine]:
 
 
 @transaction.atomic
-def cart_item_remove(*, user, item_id: int) -> None:
+def cart_item_remove(*, user=None, cart: Cart | None = None, item_id: int) -> None:
     """Remove a line of the user's own cart (another user's line is a 404)."""
-    cart = lock_cart(user=user)
-    item = cart_item_get(user=user, item_id=item_id)
+    cart = lock_cart(user=user, cart=cart)
+    item = cart_item_get(cart=cart, item_id=item_id)
     item.delete()
     cart.save(update_fields=["updated_at"])
 
@@ -197,9 +223,9 @@ def cart_item_remove(*, user, item_id: int) -> None:
 
 
 @transaction.atomic
-def cart_coupon_apply(*, user, code: str) -> Cart:
+def cart_coupon_apply(*, user=None, cart: Cart | None = None, code: str) -> Cart:
     """Apply a coupon (code case-insensitive) if it applies to the cart now; else 400 on `code` with why."""
-    cart = lock_cart(user=user)
+    cart = lock_cart(user=user, cart=cart)
     coupon = coupon_get_by_code(code=code)
     if coupon is None:
         raise InvalidCartInput(COUPON_NOT_USABLE_REASON, field="code")
@@ -213,9 +239,51 @@ def cart_coupon_apply(*, user, code: str) -> Cart:
 
 
 @transaction.atomic
-def cart_coupon_remove(*, user) -> Cart:
-    cart = lock_cart(user=user)
+def cart_coupon_remove(*, user=None, cart: Cart | None = None) -> Cart:
+    cart = lock_cart(user=user, cart=cart)
     if cart.coupon_id is not None:
         cart.coupon = None
         cart.save(update_fields=["coupon", "updated_at"])
     return cart
+
+
+# --- Guest carts ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cart_merge(*, user, token: str) -> Cart:
+    """Move the guest cart of `token` into the user's cart, and delete the guest cart (its token is dead).
+
+    A line the user already has adds the guest's quantity, capped at the available stock (never below
+    what the user had) and at `MAX_QUANTITY_PER_LINE`, and takes the current price; other lines move
+    over, capped the same way (a line with nothing left in stock is dropped). The guest's coupon is
+    kept when the user's cart has none. An unknown or expired token is a 404. Both carts are locked,
+    the user's first.
+    """
+    target = lock_cart(user=user)
+    guest = lock_cart(cart=cart_guest_get(token=token))
+    mine = {(i.product_id, i.variant_id): i for i in cart_items_for_read(cart=target)}
+    for line in cart_items_for_read(cart=guest):
+        existing = mine.get((line.product_id, line.variant_id))
+        available = cart_item_available_stock(item=line)
+        had = existing.quantity if existing else 0
+        quantity = min(had + line.quantity, max(available, had), MAX_QUANTITY_PER_LINE)
+        if existing is not None:
+            if quantity > existing.quantity:
+                existing.quantity, existing.unit_price = quantity, cart_item_current_price(item=existing)
+                existing.save(update_fields=["quantity", "unit_price", "updated_at"])
+        elif quantity > 0:
+            line.cart, line.quantity = target, quantity
+            line.save(update_fields=["cart", "quantity", "updated_at"])
+    if target.coupon_id is None and guest.coupon_id is not None:
+        target.coupon_id = guest.coupon_id
+    target.save(update_fields=["coupon", "updated_at"])
+    guest.delete()
+    return Cart.objects.select_related("coupon").get(pk=target.pk)
+
+
+def cart_guest_delete_stale(*, now: datetime | None = None) -> int:
+    """Delete guest carts untouched for `GUEST_CART_DAYS` (with their lines); how many carts."""
+    stale = Cart.objects.filter(user__isnull=True, updated_at__lt=cart_guest_cutoff(now=now))
+    deleted, per_model = stale.delete()
+    return per_model.get(Cart._meta.label, 0)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("items/", views.CartItemListView.as_view(), name="item-list"),
     path("items/<int:pk>/", views.CartItemDetailView.as_view(), name="item-detail"),
     path("coupon/", views.CartCouponView.as_view(), name="coupon"),
+    path("merge/", views.CartMergeView.as_view(), name="merge"),
 ]

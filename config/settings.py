@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "axes",
     "common",
     "notifications",
+    "idempotency",
     "users",
     # Before catalog: its `seed` command extends catalog's with a demo shop (it sits above every app).
     "demo",
@@ -330,7 +331,11 @@ SPECTACULAR_SETTINGS = {
     # One way to authorize: the JWT bearer. The admin's session still works in the browsable API and
     # Swagger UI at run time; it is left out of the schema so generated clients offer one scheme.
     "AUTHENTICATION_WHITELIST": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.postprocess",
+        "config.schema.add_request_id_header",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "/favicon.svg",
     "REDOC_DIST": "SIDECAR",
@@ -379,6 +384,14 @@ CELERY_BEAT_SCHEDULE = {
     # A sweep nobody ran within a minute is dropped: the next one does the same work.
     "relay-outbox": {"task": "common.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 60}},
     "purge-outbox": {"task": "common.tasks.purge_outbox", "schedule": 60.0 * 60},
+    "delete-stale-guest-carts": {
+        "task": "cart.tasks.delete_stale_guest_carts",
+        "schedule": 3600.0,
+    },
+    "purge-idempotency-keys": {
+        "task": "idempotency.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 # Outbox (common.outbox): the sweep leaves messages younger than the grace to the after-commit relay.
 OUTBOX_RELAY_GRACE_SECONDS = 10
@@ -405,6 +418,9 @@ ORDER_PAYMENT_TIMEOUT_MINUTES = env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 SHIPPING_FEE = env_decimal("SHIPPING_FEE", "0.00")
 FREE_SHIPPING_MIN_SUBTOTAL = env_decimal("FREE_SHIPPING_MIN_SUBTOTAL", None)
+# Guests may fill a cart (X-Cart-Token) and check out (X-Order-Token); untouched guest carts die after the days.
+GUEST_CHECKOUT = env_bool("GUEST_CHECKOUT", True)
+GUEST_CART_DAYS = env_int("GUEST_CART_DAYS", 30)
 
 # --- Stripe -----------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")

@@ -49,7 +49,11 @@ class CouponRedemption(models.Model):
     """One use of a coupon by one order. Usage is counted from these rows (released ones excluded)."""
 
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coupon_redemptions")
+    # Null for a guest's order; a guest's uses are counted by `email` (lower case).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="coupon_redemptions"
+    )
+    email = models.EmailField(blank=True, default="", help_text="The order's email, lower case.")
     order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="coupon_redemption")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -57,7 +61,10 @@ class CouponRedemption(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["coupon", "user"], name="coupons_redemption_coupon_user")]
+        indexes = [
+            models.Index(fields=["coupon", "user"], name="coupons_redemption_coupon_user"),
+            models.Index(fields=["coupon", "email"], name="coupons_redemption_email"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.coupon.code} on {self.order_id}"

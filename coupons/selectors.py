@@ -90,16 +90,25 @@ def coupon_scope(*, coupon: Coupon) -> CouponScope:
     )
 
 
-def coupon_usage(*, coupon: Coupon, user) -> tuple[int, int]:
-    """(uses by everyone, uses by `user`), counted from unreleased redemptions in one query.
+def coupon_usage(*, coupon: Coupon, user, email: str = "") -> tuple[int, int]:
+    """(uses by everyone, uses by this customer), counted from unreleased redemptions in one query.
 
-    `user` may be a user or a user id (the cart knows only its `user_id`).
+    The customer is `user` (a user or a user id: the cart knows only its `user_id`) and, given `email`,
+    the guest orders placed with that email: a guest is counted by email, and a user also by the guest
+    orders placed under their email.
     """
     user_id = user if isinstance(user, int) else getattr(user, "pk", None)
-    counts = CouponRedemption.objects.filter(coupon=coupon, released_at__isnull=True).aggregate(
-        total=Count("pk"), mine=Count("pk", filter=Q(user_id=user_id))
-    )
-    return counts["total"], counts["mine"] if user_id is not None else 0
+    if user_id is not None:
+        mine = Q(user_id=user_id) | (Q(user__isnull=True, email=email.lower()) if email else Q())
+    elif email:
+        mine = Q(email=email.lower())
+    else:
+        mine = None
+    redemptions = CouponRedemption.objects.filter(coupon=coupon, released_at__isnull=True)
+    if mine is None:
+        return redemptions.count(), 0
+    counts = redemptions.aggregate(total=Count("pk"), mine=Count("pk", filter=mine))
+    return counts["total"], counts["mine"]
 
 
 def coupon_discount_for(*, coupon: Coupon, eligible_subtotal: Decimal) -> Decimal:
@@ -129,6 +138,7 @@ def coupon_evaluate_loaded(
     now: datetime | None = None,
     scope: CouponScope | None = None,
     usage: tuple[int, int] | None = None,
+    email: str = "",
 ) -> CouponEvaluation:
     """Evaluate an already-loaded coupon against `lines`; see `coupon_evaluate`.
 
@@ -144,7 +154,7 @@ def coupon_evaluate_loaded(
         return _reject(code, "This coupon has expired.", coupon)
 
     if coupon.max_uses is not None or coupon.max_uses_per_user is not None:
-        total_uses, my_uses = usage if usage is not None else coupon_usage(coupon=coupon, user=user)
+        total_uses, my_uses = usage if usage is not None else coupon_usage(coupon=coupon, user=user, email=email)
         if coupon.max_uses is not None and total_uses >= coupon.max_uses:
             return _reject(code, "This coupon has been used up.", coupon)
         if coupon.max_uses_per_user is not None and my_uses >= coupon.max_uses_per_user:

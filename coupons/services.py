@@ -32,23 +32,24 @@ def lock_coupon(*, code: str | None = None, pk: int | None = None) -> Coupon | N
 
 
 @transaction.atomic
-def coupon_redeem(*, code: str, user, order, lines: Sequence[PricedLine]) -> CouponRedemption:
+def coupon_redeem(*, code: str, user, order, lines: Sequence[PricedLine], email: str = "") -> CouponRedemption:
     """Record one use of the coupon by `order`, or raise `CouponNotApplicable` (409) with the reason.
 
     Call inside the checkout's transaction. The coupon row is locked (SELECT ... FOR UPDATE) before
     usage is counted, so concurrent checkouts queue on it and `max_uses` / `max_uses_per_user` hold:
-    each sees the redemptions committed by those before it.
+    each sees the redemptions committed by those before it. `user` is None for a guest, whose uses
+    `max_uses_per_user` counts by `email`.
     """
     coupon = lock_coupon(code=code)
     if coupon is None:
         raise CouponNotApplicable(COUPON_NOT_USABLE_REASON)
-    evaluation = coupon_evaluate_loaded(coupon=coupon, user=user, lines=lines)
+    evaluation = coupon_evaluate_loaded(coupon=coupon, user=user, lines=lines, email=email)
     if not evaluation.valid:
         raise CouponNotApplicable(evaluation.reason)
     try:
         with transaction.atomic():
             return CouponRedemption.objects.create(
-                coupon=coupon, user=user, order=order, amount=evaluation.discount
+                coupon=coupon, user=user, email=email.lower(), order=order, amount=evaluation.discount
             )
     except IntegrityError as exc:
         raise CouponNotApplicable("This order already has a coupon.") from exc

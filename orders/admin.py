@@ -64,16 +64,17 @@ def _run(modeladmin, request, queryset, label: str, call) -> None:
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "user", "status", "total", "currency", "created_at", "paid_at"]
+    list_display = ["number", "email", "user", "status", "total", "currency", "created_at", "paid_at"]
     list_filter = ["status", "created_at"]
-    search_fields = ["number", "user__email"]
+    search_fields = ["number", "email", "user__email"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     inlines = [OrderItemInline, ShipmentInline, OrderStatusChangeInline]
     readonly_fields = [
-        "id", "number", "user", "status", "currency", "subtotal", "discount", "shipping", "total", "coupon_code",
-        "shipping_address_display", "billing_address_display", "note", "payment_deadline", "paid_at", "cancelled_at",
+        "id", "number", "user", "email", "status", "currency", "subtotal", "discount", "shipping", "total",
+        "coupon_code", "shipping_address_display", "billing_address_display", "note", "payment_deadline", "paid_at",
+        "cancelled_at",
         "created_at", "updated_at",
     ]
     exclude = ["shipping_address", "billing_address"]  # the JSON snapshots: shown by the *_display fields

@@ -22,7 +22,7 @@ def order_email_send(*, order: Order, kind: str) -> bool:
         raise ValueError(f"Unknown order email {kind!r}.")
     return send_once(
         key=order_email_key(order_id=order.pk, kind=kind),
-        to=order.user.email,
+        to=order.email,
         template=f"orders/emails/{kind}",
         context={
             "order": order,

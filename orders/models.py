@@ -18,7 +18,13 @@ class Order(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=32, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # Null for a guest's order: the guest is its `email` and the holder of its token.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    email = models.EmailField(db_index=True, help_text="Where the order's emails go (the user's email at checkout).")
+    # sha256 of a guest order's secret `X-Order-Token`, shown once at checkout; never the token itself.
+    guest_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)

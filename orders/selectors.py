@@ -4,6 +4,8 @@ Orders sits below payments and never imports it: the payment status is read thro
 relation `Order.payments` in SQL.
 """
 
+import hashlib
+
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -50,6 +52,21 @@ def order_get_for(*, user, order_id) -> Order:
     """One order its owner or staff may see; anyone else's (or a malformed id) is a 404."""
     try:
         return order_list_for(user=user).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, ValidationError) as exc:
+        raise OrderNotFound() from exc
+
+
+def order_token_hash(token: str) -> str:
+    """How a guest order's secret token is stored and looked up: its sha256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def order_get_for_guest(*, token: str | None, order_id) -> Order:
+    """One guest order, for the holder of its token; any other token (or none) is a 404."""
+    if not token:
+        raise OrderNotFound()
+    try:
+        return order_queryset().get(pk=order_id, user__isnull=True, guest_token_hash=order_token_hash(token))
     except (Order.DoesNotExist, ValueError, ValidationError) as exc:
         raise OrderNotFound() from exc
 

@@ -3,12 +3,29 @@ from rest_framework import serializers
 
 from orders.models import Order, OrderItem, OrderStatusChange, Shipment
 from orders.selectors import payment_status_choices
+from users.serializers import AddressInputSerializer
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
     shipping_address = serializers.IntegerField(min_value=1, help_text="Id of one of your addresses.")
     billing_address = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, help_text="Id of one of your addresses; defaults to shipping."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class GuestAddressInputSerializer(AddressInputSerializer):
+    """An address given inline at guest checkout, validated exactly like a saved address."""
+
+    class Meta(AddressInputSerializer.Meta):
+        fields = ["full_name", "line1", "line2", "city", "region", "postal_code", "country", "phone"]
+
+
+class GuestOrderCreateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="Where the order's emails go.")
+    shipping_address = GuestAddressInputSerializer()
+    billing_address = GuestAddressInputSerializer(
+        required=False, allow_null=True, help_text="Defaults to the shipping address."
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
@@ -105,7 +122,7 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "number", "status", "items", "subtotal", "discount", "shipping", "total", "currency",
+            "id", "number", "email", "status", "items", "subtotal", "discount", "shipping", "total", "currency",
             "coupon_code", "shipping_address", "billing_address", "shipment", "payment_status",
             "status_history", "note", "payment_deadline", "created_at", "updated_at", "paid_at", "cancelled_at",
         ]
@@ -127,3 +144,19 @@ class OrderSerializer(serializers.ModelSerializer):
     )
     def get_payment_status(self, order: Order) -> str:
         return order.payment_status  # annotated by orders.selectors.order_queryset
+
+
+class OrderCreatedSerializer(OrderSerializer):
+    """The order just placed; a guest's carries its secret `guest_token`, shown only here."""
+
+    guest_token = serializers.SerializerMethodField(
+        help_text="Guests only, shown once: send it as `X-Order-Token` to read, cancel and pay the order. "
+        "Null for a user's order."
+    )
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "guest_token"]
+        read_only_fields = fields
+
+    def get_guest_token(self, order: Order) -> str | None:
+        return self.context.get("guest_token")

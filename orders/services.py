@@ -16,6 +16,7 @@ checkout) → the order row (`lock_order`) → its payments (payments' `lock_pay
 """
 
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cart.models import Cart
 from cart.selectors import cart_items_for_read, cart_lines
 from cart.services import RepricedLine, cart_clear, cart_item_prices_refresh, lock_cart
 from catalog.selectors import category_ids_inactive_on_paths, category_path_is_active, product_ids_with_variants
@@ -44,6 +46,7 @@ from orders.exceptions import (
     ProductUnavailable,
 )
 from orders.models import Order, OrderItem, OrderNumber, OrderStatusChange, Shipment
+from orders.selectors import order_token_hash
 from orders.tasks import send_order_email
 from users.models import Address
 
@@ -196,9 +199,41 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
     else is written, and `CartPricesChanged` (409, `changed_items`) is raised after the commit.
     Call it outside a transaction, as the view does, or the repricing commits with the caller's.
     """
-    result = _order_place_or_reprice(
-        user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id, note=note
+    return _order_or_conflict(
+        _order_place_or_reprice(
+            user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id, note=note
+        )
     )
+
+
+def order_place_guest(
+    *, cart: Cart | None, email: str, shipping_address: dict, billing_address: dict | None = None, note: str = ""
+) -> tuple[Order, str]:
+    """Turn a guest's cart into a pending order: `order_place`'s guarantees, with the addresses given inline
+    (fields of `users.models.Address`, already validated) and the emails going to `email`.
+
+    Returns the order and its secret guest token (256 random bits; only its sha256 is stored): the guest
+    reads, cancels and pays the order with it. `cart=None` (a guest without a cart) is an empty cart.
+    """
+    if cart is None:
+        raise EmptyCart("Your cart is empty.")
+    token = secrets.token_urlsafe(32)
+    shipping = Address(**shipping_address).snapshot()
+    billing = Address(**billing_address).snapshot() if billing_address else shipping
+    order = _order_or_conflict(
+        _order_place_or_reprice(
+            user=None,
+            guest_cart=cart,
+            email=email,
+            addresses=(shipping, billing),
+            guest_token_hash=order_token_hash(token),
+            note=note,
+        )
+    )
+    return order, token
+
+
+def _order_or_conflict(result: "Order | list[RepricedLine]") -> Order:
     if isinstance(result, Order):
         return result
     changed_ids = [line.item.pk for line in result]
@@ -211,13 +246,27 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
 
 @transaction.atomic
 def _order_place_or_reprice(
-    *, user, shipping_address_id: int, billing_address_id: int | None, note: str
+    *,
+    user,
+    note: str,
+    shipping_address_id: int | None = None,
+    billing_address_id: int | None = None,
+    guest_cart: Cart | None = None,
+    email: str = "",
+    addresses: tuple[dict, dict] | None = None,
+    guest_token_hash: str | None = None,
 ) -> Order | list[RepricedLine]:
-    """The order, or the repriced lines (the transaction then commits only them)."""
-    shipping_address, billing_address = _addresses_for(
-        user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
-    )
-    cart = lock_cart(user=user)
+    """The order, or the repriced lines (the transaction then commits only them).
+
+    A user's order takes the user's saved addresses (by id) and email; a guest's (`user=None`) the
+    guest cart, the inline address snapshots and the email given.
+    """
+    if user is not None:
+        shipping, billing = _addresses_for(
+            user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
+        )
+        addresses, email = (shipping.snapshot(), billing.snapshot()), user.email
+    cart = lock_cart(user=user) if user is not None else lock_cart(cart=guest_cart)
     items = list(cart_items_for_read(cart=cart))
     if not items:
         raise EmptyCart("Your cart is empty.")
@@ -242,6 +291,8 @@ def _order_place_or_reprice(
     order = Order.objects.create(
         number=number,
         user=user,
+        email=email,
+        guest_token_hash=guest_token_hash,
         status=S.PENDING,
         currency=settings.DEFAULT_CURRENCY,
         subtotal=subtotal,
@@ -249,8 +300,8 @@ def _order_place_or_reprice(
         shipping=shipping,
         total=subtotal + shipping,
         coupon_code=coupon.code if coupon else "",
-        shipping_address=shipping_address.snapshot(),
-        billing_address=billing_address.snapshot(),
+        shipping_address=addresses[0],
+        billing_address=addresses[1],
         note=note,
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES),
     )
@@ -273,7 +324,7 @@ def _order_place_or_reprice(
 
     if coupon is not None:
         # Raises CouponNotApplicable (409) when the coupon no longer applies: everything rolls back.
-        redemption = coupon_redeem(code=coupon.code, user=user, order=order, lines=lines)
+        redemption = coupon_redeem(code=coupon.code, user=user, order=order, lines=lines, email=email)
         discount = min(quantize_money(redemption.amount), subtotal)
         if discount:
             order.discount, order.total = discount, subtotal - discount + shipping
@@ -315,16 +366,21 @@ def order_mark_paid(*, order_id, note: str = "") -> Order:
 
 
 @transaction.atomic
-def order_cancel(*, order_id, by=None, note: str = "") -> Order:
+def order_cancel(*, order_id, by=None, note: str = "", guest_token: str | None = None) -> Order:
     """Cancel an order exactly once: stock back (ledger `cancel`), coupon use released, history row.
 
     `by=None` is the system. The owner may cancel a pending order only; staff a pending, paid or
     processing one, and a paid/processing one is refunded through the payments app first. The order
     row is locked and its status re-checked under the lock, so of two racing cancels one wins and the
-    other gets a 409.
+    other gets a 409. A guest cancels with its order's `guest_token` (the owner's rights); a wrong token is a 404.
     """
     order = lock_order(order_id)
-    actor = state.actor_for(order=order, by=by)
+    if guest_token is not None:
+        if order.guest_token_hash is None or order.guest_token_hash != order_token_hash(guest_token):
+            raise OrderNotFound()
+        actor = state.OWNER
+    else:
+        actor = state.actor_for(order=order, by=by)
     if actor == "other":
         raise OrderNotFound()
     state.transition_check(order=order, to=S.CANCELLED, actor=actor)

@@ -17,7 +17,7 @@ def _send(*, payment: Payment, kind: str, extra: str = "") -> bool:
     order = payment.order
     return send_once(
         key=payment_email_key(payment_id=payment.pk, kind=kind, extra=extra),
-        to=order.user.email,
+        to=order.email,
         template=f"payments/emails/{kind}",
         context={
             "payment": payment,

@@ -1,8 +1,9 @@
 """Payments, the outbound side: Checkout Sessions, their expiry, refunds, and the Payment and
 WebhookEvent rows. Every write to those rows goes through here.
 
-This module never changes an order: it imports `orders.models` only. Where money moving changes an
-order (a payment arrives, a payment is refunded in full), `payments.webhooks` calls orders' services.
+This module never changes an order: it imports orders' models, selectors and exceptions, never its
+services. Where money moving changes an order (a payment arrives, a payment is refunded in full),
+`payments.webhooks` calls orders' services.
 Orders reaches back here only through the refunder it declares and this app registers at start-up
 (`payments.apps`): `payment_refund_for_order`, which leaves the order's own status to its caller.
 
@@ -26,7 +27,9 @@ from django.utils import timezone
 from common.money import from_minor, to_minor
 from common.tasks import enqueue_on_commit
 from config.exceptions import InvalidInput
+from orders.exceptions import OrderNotFound
 from orders.models import Order
+from orders.selectors import order_token_hash
 from payments.exceptions import (
     OrderNotPayable,
     PaymentNotRefundable,
@@ -118,15 +121,21 @@ def payment_open_for(*, order: Order, now: datetime) -> Payment | None:
     )
 
 
-def checkout_session_create(*, user, order_id: uuid.UUID) -> Payment:
+def checkout_session_create(*, user=None, order_id: uuid.UUID, guest_token: str | None = None) -> Payment:
     """Open a Stripe Checkout Session for the user's pending order and record it as a pending Payment.
 
     While a session of the order is still open, that Payment is returned instead (no Stripe call).
     A Stripe failure raises PaymentProviderError (502) and leaves no row behind. The order row is
-    locked meanwhile, so concurrent calls for one order create one session.
+    locked meanwhile, so concurrent calls for one order create one session. A guest (`user=None`) pays
+    the guest order its `guest_token` opens; any other token is a 404.
     """
     with transaction.atomic():
-        order = _lock_order(pk=order_id, user=user)
+        if user is None:
+            order = _lock_order(pk=order_id, user__isnull=True, guest_token_hash=order_token_hash(guest_token or ""))
+            if order is None or not guest_token:
+                raise OrderNotFound()
+        else:
+            order = _lock_order(pk=order_id, user=user)
         if order is None:
             raise InvalidInput("No such order.", field="order")
         if order.status != Order.Status.PENDING:
@@ -149,7 +158,7 @@ def checkout_session_create(*, user, order_id: uuid.UUID) -> Payment:
             "success_url": f"{order_url}?payment=success",
             "cancel_url": f"{order_url}?payment=cancelled",
             "expires_at": _session_expires_at(order=order, now=now),
-            "customer_email": order.user.email,
+            "customer_email": order.email,
         }
         attempt = order.payments.count() + 1
         try:

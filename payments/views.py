@@ -8,6 +8,9 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cart.guest import IsUserOrGuest, is_guest
+from idempotency.services import IDEMPOTENCY_KEY_PARAM, IDEMPOTENCY_RESPONSES, REPLAYED_RESPONSE_HEADER, idempotent
+from orders.guest import ORDER_TOKEN_PARAM, guest_order_token
 from payments import services, webhooks
 from payments.models import Payment
 from payments.selectors import payment_list_for
@@ -21,24 +24,35 @@ from payments.serializers import (
 
 
 class CheckoutView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsUserOrGuest]
 
     @extend_schema(
         request=CheckoutInputSerializer,
+        parameters=[ORDER_TOKEN_PARAM, IDEMPOTENCY_KEY_PARAM, REPLAYED_RESPONSE_HEADER],
         responses={
             201: CheckoutOutputSerializer,
+            **IDEMPOTENCY_RESPONSES,
             400: OpenApiResponse(description="Unknown order, or not yours."),
-            409: OpenApiResponse(description="The order is not pending."),
+            404: OpenApiResponse(description="Guests: the order is not the one `X-Order-Token` opens."),
+            409: OpenApiResponse(
+                description="The order is not pending, or a request with this Idempotency-Key is still running."
+            ),
             502: OpenApiResponse(description="Stripe failed; nothing was recorded."),
             503: OpenApiResponse(description="Stripe is not configured."),
         },
         summary="Open (or reopen) a Stripe Checkout Session for a pending order",
-        description="While the order's session is still open, the same session is returned.",
+        description="While the order's session is still open, the same session is returned. A guest pays its "
+        "order with `X-Order-Token`.",
     )
+    @idempotent
     def post(self, request):
         serializer = CheckoutInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        payment = services.checkout_session_create(user=request.user, order_id=serializer.validated_data["order"])
+        order_id = serializer.validated_data["order"]
+        if is_guest(request):
+            payment = services.checkout_session_create(order_id=order_id, guest_token=guest_order_token(request))
+        else:
+            payment = services.checkout_session_create(user=request.user, order_id=order_id)
         data = {
             "payment_id": payment.pk,
             "checkout_url": payment.checkout_url,

@@ -149,6 +149,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
     number = factory.LazyFunction(order_number_next)
     user = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda o: o.user.email if o.user else "guest@example.com")
     status = Order.Status.PENDING
     subtotal = factory.LazyAttribute(lambda o: sum((price * qty for price, qty in o.lines), Decimal("0.00")))
     discount = Decimal("0.00")

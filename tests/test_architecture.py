@@ -24,6 +24,7 @@ LAYERS = {
     "config": 0,
     "common": 1,
     "notifications": 2,
+    "idempotency": 1,
     "users": 3,
     "catalog": 4,
     "coupons": 5,

@@ -34,9 +34,12 @@ def item_url(pk: int) -> str:
         ("delete", item_url(1)),
         ("post", COUPON),
         ("delete", COUPON),
+        ("post", "/api/cart/merge/"),
+        ("post", "/api/coupons/validate/"),
     ],
 )
-def test_anonymous_gets_401(api_client: APIClient, method, url):
+def test_anonymous_gets_401_when_guest_checkout_is_off(api_client: APIClient, settings, method, url):
+    settings.GUEST_CHECKOUT = False
     response = getattr(api_client, method)(url, {}, format="json")
     assert response.status_code == 401
 
@@ -49,6 +52,7 @@ def test_empty_cart_is_created_on_first_read(user, user_client):
     assert response.status_code == 200
     assert response.json() == {
         "id": Cart.objects.get(user=user).pk,
+        "token": None,
         "items": [],
         "subtotal": "0.00",
         "coupon": None,

@@ -86,7 +86,8 @@ def test_validate_bad_input_is_400(user_client, payload):
     assert user_client.post(VALIDATE, payload, format="json").status_code == 400
 
 
-def test_validate_anonymous_is_401(api_client):
+def test_validate_anonymous_is_401_when_guest_checkout_is_off(api_client, settings):
+    settings.GUEST_CHECKOUT = False
     assert api_client.post(VALIDATE, {"code": "X"}, format="json").status_code == 401
 
 

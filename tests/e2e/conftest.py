@@ -23,6 +23,9 @@ SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
 STAFF_EMAIL = "e2e-staff@example.com"
 STAFF_PASSWORD = "e2e-Staff-password-42"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# The test storefront's own origin (tests/e2e/storefront, served by test_storefront.py): the live server allows it.
+STOREFRONT_PORT = int(os.environ.get("E2E_STOREFRONT_PORT", "17531"))
+STOREFRONT_ORIGIN = f"http://127.0.0.1:{STOREFRONT_PORT}"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -82,6 +85,7 @@ def live_env(fake_stripe_server) -> dict:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         AUTH_THROTTLE_RATE="10000/minute",
         COUPON_THROTTLE_RATE="10000/minute",
+        CORS_ALLOWED_ORIGINS=STOREFRONT_ORIGIN,
         LOW_STOCK_THRESHOLD="5",
         STRIPE_SECRET_KEY="sk_test_e2e_0123456789",
         STRIPE_WEBHOOK_SECRET="whsec_e2e_0123456789abcdef",

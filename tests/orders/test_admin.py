@@ -4,6 +4,7 @@ import pytest
 
 from orders.models import Order
 from orders.services import order_mark_paid
+from tests.factories import OrderFactory
 from tests.orders.factories import place
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +45,14 @@ def test_cancel_action_restocks_through_the_service(admin_client):
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     assert order.status_changes.last().note == "Cancelled in the admin"
+
+
+def test_guest_orders_are_listed_with_their_email_and_found_by_it(admin_client):
+    guest = OrderFactory(user=None, email="walk-in@example.com")
+    users = place()
+
+    page = admin_client.get("/admin/orders/order/", {"q": "walk-in@example.com"}).content.decode()
+
+    assert guest.number in page and "walk-in@example.com" in page
+    assert users.number not in page
+    assert admin_client.get(f"/admin/orders/order/{guest.pk}/change/").status_code == 200

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 S = Order.Status
 ORDER_FIELDS = {
-    "id", "number", "status", "items", "subtotal", "discount", "shipping", "total", "currency", "coupon_code",
+    "id", "number", "email", "status", "items", "subtotal", "discount", "shipping", "total", "currency", "coupon_code",
     "shipping_address", "billing_address", "shipment", "payment_status", "status_history", "note",
     "payment_deadline", "created_at", "updated_at", "paid_at", "cancelled_at",
 }
@@ -48,7 +48,8 @@ def test_checkout_answers_201_with_the_order(user, user_client, django_capture_o
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == ORDER_FIELDS
+    assert set(body) == ORDER_FIELDS | {"guest_token"}
+    assert body["guest_token"] is None and body["email"] == user.email
     assert body["status"] == "pending"
     assert body["number"].startswith("ORD-")
     assert (body["subtotal"], body["discount"], body["shipping"], body["total"]) == ("39.98", "0.00", "0.00", "39.98")
@@ -158,7 +159,8 @@ def test_checkout_of_a_line_without_variant_for_a_product_that_now_has_variants_
     assert not Order.objects.exists()
 
 
-def test_checkout_needs_authentication(api_client):
+def test_checkout_needs_authentication_when_guest_checkout_is_off(api_client, settings):
+    settings.GUEST_CHECKOUT = False
     assert api_client.post(url(), {"shipping_address": 1}).status_code == 401
 
 

@@ -136,8 +136,15 @@ def test_a_non_pending_order_is_a_409(user, user_client, fake_stripe, status):
     assert "detail" in response.data
 
 
-def test_anonymous_is_a_401(api_client, order, fake_stripe):
+def test_anonymous_is_a_401_when_guest_checkout_is_off(api_client, order, fake_stripe, settings):
+    settings.GUEST_CHECKOUT = False
     assert api_client.post(URL, {"order": str(order.pk)}).status_code == 401
+
+
+def test_a_guest_without_the_orders_token_gets_a_404_and_no_session(api_client, order, fake_stripe):
+    assert api_client.post(URL, {"order": str(order.pk)}).status_code == 404
+    assert api_client.post(URL, {"order": str(order.pk)}, HTTP_X_ORDER_TOKEN="forged").status_code == 404
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions") == []
 
 
 @pytest.mark.parametrize(
