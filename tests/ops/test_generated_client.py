@@ -95,7 +95,7 @@ def test_a_purchase_through_the_generated_client(generated, live_server, fake_st
     # then every step answered what the schema says, parsed into the generated models
     assert registered.status_code == 201
     assert line.quantity == 2
-    assert isinstance(order, models.Order) and str(order.status) == "pending"
+    assert isinstance(order, models.OrderCreated) and str(order.status) == "pending"
     assert order.total == str(product.price * 2)
     assert checkout.status_code == 201
     assert checkout.parsed.checkout_url.startswith("https://checkout.stripe.com/")
