@@ -23,6 +23,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 HEALTH_TTL_SECONDS = 5.0
 
 _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
+_replica_used: ContextVar[list[bool] | None] = ContextVar("replica_used", default=None)
 _health_lock = threading.Lock()
 _health: tuple[float, bool] = (0.0, False)  # (checked at, answered)
 
@@ -60,16 +61,22 @@ def replica_available() -> bool:
         return _health[1]
 
 
-def replica_health_forget() -> None:
+def replica_mark_down() -> None:
+    """The replica just failed a query: read from the primary until the next check is due."""
     global _health
-    _health = (0.0, False)
+    _health = (time.monotonic(), False)
 
 
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
         if not _replica_reads.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS
-        return REPLICA if replica_available() else DEFAULT_DB_ALIAS
+        if not replica_available():
+            return DEFAULT_DB_ALIAS
+        used = _replica_used.get()
+        if used is not None:
+            used[0] = True
+        return REPLICA
 
     def db_for_write(self, model, **hints):
         _replica_reads.set(False)  # read-your-writes: the rest of this request reads the primary
@@ -92,7 +99,11 @@ def request_may_read_replica(request) -> bool:
 
 
 class ReplicaReadsMiddleware:
-    """Marks anonymous catalog and review reads as allowed on the replica (a no-op without one)."""
+    """Marks anonymous catalog and review reads as allowed on the replica (a no-op without one).
+
+    The replica can die between two health checks: a read-only request that failed (5xx) after reading the
+    replica, while the replica no longer answers, is answered again from the primary (it wrote nothing).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -100,8 +111,15 @@ class ReplicaReadsMiddleware:
     def __call__(self, request):
         if not replica_configured() or not request_may_read_replica(request):
             return self.get_response(request)
-        token = _replica_reads.set(True)
+        used = [False]
+        tokens = _replica_reads.set(True), _replica_used.set(used)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
-            _replica_reads.reset(token)
+            _replica_used.reset(tokens[1])
+            _replica_reads.reset(tokens[0])
+        if response.status_code >= 500 and used[0] and not replica_check():
+            logger.warning("Replica database failed during %s: answering it from the primary.", request.path)
+            replica_mark_down()
+            response = self.get_response(request)
+        return response

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import RequestFactory
 
 from config import db_router
@@ -82,3 +83,25 @@ def test_readyz_reports_the_replica_without_failing(client, monkeypatch, up, wor
 @pytest.mark.django_db
 def test_readyz_has_no_replica_field_without_one(client):
     assert "replica" not in client.get("/readyz/").json()
+
+
+def test_a_read_that_failed_on_a_replica_that_just_died_is_answered_from_the_primary(monkeypatch):
+    # given: the replica passed its last check, then died
+    monkeypatch.setattr(db_router, "replica_configured", lambda: True)
+    monkeypatch.setattr(db_router, "replica_available", lambda: True)
+    monkeypatch.setattr(db_router, "replica_check", lambda: False)
+    marked = []
+    monkeypatch.setattr(db_router, "replica_mark_down", lambda: marked.append(True))
+    seen = []
+
+    def view(request):
+        seen.append(ReplicaRouter().db_for_read(None))
+        return HttpResponse(status=500 if len(seen) == 1 else 200)
+
+    # when
+    response = db_router.ReplicaReadsMiddleware(view)(factory.get("/api/catalog/products/"))
+
+    # then: the second run read the primary and answered
+    assert seen == ["replica", "default"]
+    assert response.status_code == 200
+    assert marked == [True]
