@@ -20,8 +20,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # --- Metrics: every worker's samples in one scrape (prometheus_client multiprocess mode) -------------------
 # With METRICS_TOKEN set, workers write their samples under PROMETHEUS_MULTIPROC_DIR (a fresh private
 # directory when unset); the master empties it at start so a restart does not count old processes.
-if os.environ.get("METRICS_TOKEN") and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shop-metrics-")
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus_client switches to multiprocess mode when the variable merely exists, even empty.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if os.environ.get("METRICS_TOKEN"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shop-metrics-")
 
 
 def on_starting(server):

@@ -3,6 +3,7 @@
 Numbers (requests, failures while an instance was killed, recovery time) are printed with `-s`.
 """
 
+import json
 import re
 import threading
 import time
@@ -64,6 +65,15 @@ def test_both_instances_serve_and_a_staff_write_shows_on_the_other_at_once(clust
         assert seen.json()["price"] == price
 
 
+def test_web_logs_are_json_lines_and_worker_task_lines_name_the_task(cluster):
+    http("GET", f"{cluster.url}/api/catalog/products/", headers={"X-Request-ID": "cluster-json-1"})
+    lines = [json.loads(line) for name in ("web-a", "web-b")
+             for line in (cluster.state / f"{name}.log").read_text().splitlines() if line.strip()]
+    assert any(line["logger"] == "gunicorn.error" for line in lines)  # gunicorn's own lines too
+    (access,) = [line for line in lines if line.get("request_id") == "cluster-json-1"]
+    assert access["logger"] == "shop.access" and access["status"] == 200 and access["path"] == "/api/catalog/products/"
+
+
 def test_40_buyers_on_both_instances_get_exactly_the_20_units(cluster):
     data = setup_buyers(cluster, stock=20, buyers=40)
 
@@ -102,6 +112,10 @@ def test_one_scrape_sums_every_gunicorn_worker_and_shows_celery(cluster):
     assert placed >= 20  # the 40-buyer test's orders, counted by whichever instance took them
     assert total(after, "shop_celery_tasks_total", outcome="success") > 0  # confirmation emails, by the workers
     assert total(after, "shop_celery_task_queue_seconds_count") > 0
+    task_lines = [json.loads(line) for name in ("worker-1", "worker-2")
+                  for line in (cluster.state / f"{name}.log").read_text().splitlines()
+                  if line.startswith('{"') and '"celery.app.trace"' in line]
+    assert task_lines and all(line["task_id"] and line["task_name"] for line in task_lines)
 
 
 def test_catalog_reads_use_the_replica_and_fall_back_when_it_is_down(cluster):
