@@ -6,7 +6,10 @@ from django.db import transaction
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import metrics
-from tests.factories import ProductFactory
+from payments import services as payment_services
+from payments.models import Payment
+from tests.factories import OrderFactory, ProductFactory
+from tests.orders.factories import place
 
 TOKEN = "metrics-test-token-0123456789"
 
@@ -116,3 +119,29 @@ def test_celery_task_outcomes_and_queue_latency_are_recorded(client, metrics_on)
     probe.apply()  # eager: outcome counted; queue latency is only for tasks that went through a broker
     after = metrics.TASKS.labels(task="tests.metrics.probe", outcome="success")._value.get()
     assert after - before == 1
+
+
+@pytest.mark.django_db
+def test_a_placed_order_is_counted_once_its_checkout_commits(client, metrics_on, django_capture_on_commit_callbacks):
+    before = scrape(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        place()
+    assert moved(before, scrape(client), "shop_orders_placed_total") == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("record", "outcome"),
+    [
+        (lambda payment: payment_services.payment_failed_record(payment=payment), "failed"),
+        (lambda payment: payment_services.payment_expired_record(payment=payment), "expired"),
+    ],
+)
+def test_payments_are_counted_by_outcome(client, metrics_on, django_capture_on_commit_callbacks, record, outcome):
+    order = OrderFactory()
+    payment = Payment.objects.create(order=order, amount=order.total, stripe_session_id=f"cs_{order.pk}")
+    before = scrape(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        record(payment)
+        record(payment)  # a second delivery changes nothing and is not counted
+    assert moved(before, scrape(client), "shop_payments_total", outcome=outcome) == 1
