@@ -1,5 +1,10 @@
 """/metrics: gated by METRICS_TOKEN, Prometheus text, counters that move with what the shop does."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from celery import shared_task
 from django.db import transaction
@@ -11,6 +16,7 @@ from payments.models import Payment
 from tests.factories import OrderFactory, ProductFactory
 from tests.orders.factories import place
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-test-token-0123456789"
 
 
@@ -145,3 +151,34 @@ def test_payments_are_counted_by_outcome(client, metrics_on, django_capture_on_c
         record(payment)
         record(payment)  # a second delivery changes nothing and is not counted
     assert moved(before, scrape(client), "shop_payments_total", outcome=outcome) == 1
+
+
+GUNICORN_CONF = (
+    "import os, runpy; conf = runpy.run_path('gunicorn.conf.py'); conf['on_starting'](None); "
+    "print(repr(os.environ.get('PROMETHEUS_MULTIPROC_DIR')))"
+)
+
+
+def run_gunicorn_conf(**env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in ("METRICS_TOKEN", "PROMETHEUS_MULTIPROC_DIR")}
+    result = subprocess.run([sys.executable, "-c", GUNICORN_CONF], cwd=ROOT, env={**clean, **env},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_gunicorn_gives_the_workers_a_metrics_directory_when_metrics_are_on():
+    directory = run_gunicorn_conf(METRICS_TOKEN="t", PROMETHEUS_MULTIPROC_DIR="").strip("'")
+    assert Path(directory).is_dir() and Path(directory).name.startswith("shop-metrics-")
+    Path(directory).rmdir()
+
+
+def test_gunicorn_leaves_metrics_single_process_without_a_token():
+    # an empty variable would put prometheus-client in multiprocess mode with no directory
+    assert run_gunicorn_conf(PROMETHEUS_MULTIPROC_DIR="") == "None"
+
+
+def test_gunicorn_empties_the_metrics_directory_when_it_starts(tmp_path):
+    (tmp_path / "counter_12345.db").write_bytes(b"stale samples of a process before the restart")
+    assert run_gunicorn_conf(METRICS_TOKEN="t", PROMETHEUS_MULTIPROC_DIR=str(tmp_path)) == repr(str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
