@@ -53,6 +53,7 @@ TASK_QUEUE_LATENCY = Histogram(
 logger = logging.getLogger(__name__)
 
 UNRESOLVED_VIEW = "<unresolved>"  # 404s for unknown paths: one label, not one per path a scanner tries
+KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})  # others: "other"
 
 
 def catalog_cache_record(*, hit: bool) -> None:
@@ -123,8 +124,9 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         view = (match.view_name or match.route) if match else UNRESOLVED_VIEW
         if view != "metrics":
-            REQUESTS.labels(view=view, method=request.method, status=str(response.status_code)).inc()
-            REQUEST_LATENCY.labels(view=view, method=request.method).observe(time.perf_counter() - started)
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            REQUESTS.labels(view=view, method=method, status=str(response.status_code)).inc()
+            REQUEST_LATENCY.labels(view=view, method=method).observe(time.perf_counter() - started)
         return response
 
 

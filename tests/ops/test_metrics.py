@@ -182,3 +182,13 @@ def test_gunicorn_empties_the_metrics_directory_when_it_starts(tmp_path):
     (tmp_path / "counter_12345.db").write_bytes(b"stale samples of a process before the restart")
     assert run_gunicorn_conf(METRICS_TOKEN="t", PROMETHEUS_MULTIPROC_DIR=str(tmp_path)) == repr(str(tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_made_up_methods_and_paths_do_not_grow_new_series(client, metrics_on):
+    before = scrape(client)
+    for i in range(3):
+        client.generic(f"MADEUP{i}", f"/scan-{i}/")
+    after = scrape(client)
+    assert moved(before, after, "shop_http_requests_total", view="<unresolved>", method="other", status="404") == 3
+    assert not [labels for _, labels in after if ("method", "MADEUP0") in labels]
