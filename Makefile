@@ -1,6 +1,8 @@
 # `make run`: the shop on the embedded default (SQLite, in-process cache, eager Celery).
 # `make test`: the whole suite on PostgreSQL and Redis (with the Kubernetes manifests' checks).
 # `make k8s-check`: only those checks (deploy/k8s rendered, schema-validated and scanned; no cluster needed).
+# `make cluster`: HAProxy, two gunicorns, two Celery workers, beat, PostgreSQL + streaming replica, Redis, on
+#   loopback (deploy/cluster/cluster.py); `make cluster-test`: tests/cluster against it (needs root, see README).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +14,7 @@ DEPLOY_VENV := .venv-deploy
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/shop
 export REDIS_URL_TEST ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test e2e lint check bench clean deploy-tools k8s-check
+.PHONY: run test e2e lint check bench clean deploy-tools k8s-check cluster cluster-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +56,15 @@ deploy-tools: $(DEPLOY_VENV)/.installed
 
 test: $(VENV)/.installed-dev deploy-tools
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
-		$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+		$(PY) -m pytest -m "not e2e and not cluster" $(PYTEST_ARGS)
+
+cluster: $(VENV)/.installed-run
+	$(PY) deploy/cluster/cluster.py up
+
+# Starts its own cluster (ports 18001-18433, state in /tmp/shop-cluster) and stops it at the end.
+cluster-test: $(VENV)/.installed-dev
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
+		$(PY) -m pytest -m cluster tests/cluster -s $(PYTEST_ARGS)
 
 # Needs kubectl on PATH (it renders the overlays offline); no database, Redis or cluster.
 k8s-check: $(VENV)/.installed-dev deploy-tools

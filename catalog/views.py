@@ -30,6 +30,7 @@ from catalog.serializers import (
     VariantInputSerializer,
     VariantOutputSerializer,
 )
+from config.metrics import catalog_cache_record
 
 CACHE_HEADER = "X-Cache"
 
@@ -68,6 +69,7 @@ class CachedReadMixin:
     @staticmethod
     def _hit(body: bytes) -> HttpResponse:
         # The stored bytes are the rendered JSON: a hit neither unpickles a structure nor renders it.
+        catalog_cache_record(hit=True)
         return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT"})
 
     def dispatch(self, request, *args, **kwargs):
@@ -116,6 +118,7 @@ class CachedReadMixin:
 
             response.add_post_render_callback(store)
         response[CACHE_HEADER] = "MISS"
+        catalog_cache_record(hit=False)
         return response
 
     def list(self, request, *args, **kwargs):

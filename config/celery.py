@@ -1,8 +1,9 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init, before_task_publish, task_postrun, task_prerun, worker_init
+from celery.signals import beat_init, before_task_publish, setup_logging, task_postrun, task_prerun, worker_init
 
+import config.metrics  # noqa: F401  (its signal handlers count task outcomes and queue latency)
 from config.request_id import bind_request_id, current_request_id, unbind_request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -51,3 +52,9 @@ def _unbind_request_id(task=None, **kwargs) -> None:
     if token is not None:
         unbind_request_id(token)
         task.request._request_id_token = None
+
+
+@setup_logging.connect
+def _keep_django_logging(**kwargs) -> None:
+    """Worker and beat keep Django's LOGGING (applied by django.setup()) instead of Celery's own format:
+    the request id and, under LOG_FORMAT=json, one JSON object per line with the task id."""

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from config.sentry import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -91,6 +93,10 @@ MIDDLEWARE = [
     # First, so every response (errors and the catalog's early cache hits too) carries X-Request-ID and every
     # log line of the request can name it.
     "config.request_id.RequestIdMiddleware",
+    # Observability (README "Metrics, logs and errors"): they see every answer, the early ones too.
+    "config.metrics.MetricsMiddleware",
+    "config.logs.AccessLogMiddleware",  # LOG_FORMAT=json only
+    "config.db_router.ReplicaReadsMiddleware",  # a no-op without DATABASE_REPLICA_URL
     "config.middleware.ServerTimingMiddleware",  # only under DEBUG (MiddlewareNotUsed otherwise)
     # Before anything that can answer on its own (CommonMiddleware, the views' early cache hits).
     "corsheaders.middleware.CorsMiddleware",
@@ -138,6 +144,13 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# --- Read replica (optional): anonymous catalog and review reads only, see config/db_router.py ---------------
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    DATABASES["replica"]["OPTIONS"] = {**DATABASES["replica"].get("OPTIONS", {}), "connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the replica alias reads the test database
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -458,18 +471,34 @@ if not HTTPS_ONLY:
     SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
 
 # --- Logging to stdout ------------------------------------------------------------------------
+# json: one object per line (config/logs.py), with an access line per request and the Celery task id.
+LOG_FORMAT = "json" if env_str("LOG_FORMAT", "text").strip().lower() == "json" else "text"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.request_id.RequestIdFilter"},
+        "celery_task": {"()": "config.logs.CeleryTaskFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id", "celery_task"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Metrics and errors (README "Metrics, logs and errors") ------------------------------------------
+# Set: /metrics answers with this bearer token (config/metrics.py); unset: there is no metrics endpoint.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+SENTRY_DSN = env_str("SENTRY_DSN")
+sentry_init(dsn=SENTRY_DSN, environment="development" if DEBUG else "production")

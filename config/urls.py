@@ -9,6 +9,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import views
+from config.metrics import metrics_view
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url="/favicon.svg", permanent=True)),
     path("healthz/", views.healthz, name="healthz"),
     path("readyz/", views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),  # 404 unless METRICS_TOKEN is set and sent
     path("admin/login/", include("users.admin_urls")),  # the admin login behind the per-account lockout
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -5,6 +5,8 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 
+from config.db_router import replica_available, replica_configured
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,13 +38,17 @@ def _cache_ok() -> bool:
 
 
 def readyz(request):
-    """The database and the cache answer: 200, else 503 with what is down."""
+    """The database and the cache answer: 200, else 503 with what is down.
+
+    A configured read replica is reported ("replica": "up" or "down") but never fails the check: without it
+    reads fall back to the primary.
+    """
     checks = {"database": _database_ok(), "cache": _cache_ok()}
     ready = all(checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
-    )
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if replica_configured():
+        body["replica"] = "up" if replica_available() else "down"
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 def api_not_found(request, path: str = ""):

@@ -33,6 +33,7 @@ from catalog.selectors import category_ids_inactive_on_paths, category_path_is_a
 from catalog.stock import StockChange, stock_adjust_many
 from common.money import quantize_money
 from common.tasks import enqueue_on_commit
+from config.metrics import orders_placed_record
 from coupons.services import coupon_redeem, coupon_release
 from orders import state
 from orders.exceptions import (
@@ -333,6 +334,7 @@ def _order_place_or_reprice(
     _record(order=order, from_status="", by=user, note="Order placed")
     cart_clear(cart=cart)
     _queue_email(order=order, kind="confirmation")
+    orders_placed_record()
     return order
 
 

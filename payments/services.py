@@ -27,6 +27,7 @@ from django.utils import timezone
 from common.money import from_minor, to_minor
 from common.tasks import enqueue_on_commit
 from config.exceptions import InvalidInput
+from config.metrics import payment_outcome_record
 from orders.exceptions import OrderNotFound
 from orders.models import Order
 from orders.selectors import order_token_hash
@@ -511,8 +512,10 @@ def payment_succeeded_record(*, payment: Payment, session: dict) -> bool:
         if isinstance(charged, int) and charged >= 0 and len(currency) == 3:
             payment.amount, payment.currency = from_minor(charged, currency), currency
         payment.save()
+        payment_outcome_record("amount_mismatch")
         return False
     payment.save()
+    payment_outcome_record("succeeded")
     return True
 
 
@@ -522,6 +525,7 @@ def payment_failed_record(*, payment: Payment) -> None:
         return
     payment.status = Status.FAILED
     payment.save(update_fields=["status", "updated_at"])
+    payment_outcome_record("failed")
     enqueue_on_commit(send_payment_failed_email, payment_id=payment.pk)
 
 
@@ -533,4 +537,5 @@ def payment_expired_record(*, payment: Payment) -> bool:
     if payment.status == Status.PENDING:
         payment.status = Status.EXPIRED
         payment.save(update_fields=["status", "updated_at"])
+        payment_outcome_record("expired")
     return payment.status == Status.EXPIRED

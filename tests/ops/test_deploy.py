@@ -1,8 +1,12 @@
 """The container files cannot be run here (no Docker engine), so their shape is checked instead."""
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +57,7 @@ def test_dockerignore_keeps_secrets_and_local_data_out_of_the_image():
 
 def test_compose_defines_every_service_with_a_healthcheck():
     services = load_compose()["services"]
-    assert set(services) == {"web", "worker", "beat", "db", "redis"}
+    assert set(services) == {"proxy", "web", "worker", "beat", "db", "db-replica", "redis"}
     for name, service in services.items():
         assert "healthcheck" in service, f"{name} has no healthcheck"
 
@@ -91,3 +95,43 @@ def test_dockerfile_is_slim_non_root_and_collects_static():
     user_lines = [line for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert user_lines and user_lines[-1] != "USER root"
     assert '"gunicorn", "config.wsgi", "--config", "gunicorn.conf.py"' in dockerfile
+
+
+def test_compose_web_and_worker_scale_behind_the_proxy():
+    services = load_compose()["services"]
+    # `--scale web=2` fails when a service binds a fixed host port: only the proxy publishes one.
+    for name in ("web", "worker", "beat"):
+        assert "ports" not in services[name] and "container_name" not in services[name], name
+    assert services["proxy"]["ports"] == ["${HOST:-127.0.0.1}:${PORT:-8000}:8000"]
+    assert "./deploy/compose/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in services["proxy"]["volumes"]
+    # the proxy's X-Forwarded-For
+    assert compose_default(services["web"]["environment"]["TRUSTED_PROXY_COUNT"]) == "1"
+
+
+def test_compose_proxy_finds_every_web_replica_and_checks_it():
+    config = (ROOT / "deploy" / "compose" / "haproxy.cfg").read_text()
+    assert "nameserver dns 127.0.0.11:53" in config  # Docker's DNS answers one address per replica
+    assert "server-template web 1-10 web:8000 check" in config
+    assert "uri /healthz/" in config
+    assert "retry-on conn-failure" in config  # never replays a request that reached a container
+
+
+def test_compose_replica_is_an_optional_profile_streaming_from_db():
+    services = load_compose()["services"]
+    replica = services["db-replica"]
+    assert replica["profiles"] == ["replica"]
+    assert "pg_basebackup -h db" in replica["command"] and "-R" in replica["command"]
+    assert replica["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert "wal_level=replica" in services["db"]["command"]
+    assert all("profiles" not in service for name, service in services.items() if name != "db-replica")
+
+
+@pytest.mark.parametrize("config", ["deploy/compose/haproxy.cfg", "deploy/cluster/haproxy.cfg"])
+def test_haproxy_accepts_the_proxy_configs(config):
+    # HAProxy from Debian (.ci/run installs it); the cluster's config takes its ports from the environment.
+    env = {**os.environ, "CLUSTER_HTTP_PORT": "18080", "CLUSTER_WEB_A_PORT": "18001", "CLUSTER_WEB_B_PORT": "18002",
+           "CLUSTER_CHECK_INTER_MS": "500"}
+    haproxy = shutil.which("haproxy")
+    assert haproxy, "haproxy is not installed (apt-get install haproxy; .ci/run does)"
+    result = subprocess.run([haproxy, "-c", "-f", str(ROOT / config)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,5 +1,11 @@
-"""A real Celery worker (in a thread, solo pool) consuming the Redis broker runs the welcome email task."""
+"""A real Celery worker (in a thread, solo pool) runs the welcome email task, on each broker the shop supports.
 
+`redis_worker` is parametrized over Redis and RabbitMQ, so every test that uses it (here and in
+tests/payments) runs on both. RabbitMQ is at RABBITMQ_URL_TEST [amqp://guest:guest@127.0.0.1:5672//];
+when it does not answer the test fails and says so (`.ci/run` installs and starts rabbitmq-server).
+"""
+
+import os
 import time
 import uuid
 from urllib.parse import urlparse
@@ -15,11 +21,29 @@ from config.celery import app
 from notifications.models import SentEmail
 from tests.factories import DEFAULT_PASSWORD
 
+BROKERS = ("redis", "amqp")
 
-def broker_url() -> str:
+
+def broker_url(kind: str = "redis") -> str:
+    if kind == "amqp":
+        return os.environ.get("RABBITMQ_URL_TEST", "amqp://guest:guest@127.0.0.1:5672//")
     redis = urlparse(settings.REDIS_URL or "redis://127.0.0.1:6379/1")
     db = redis.path.lstrip("/") or "0"
     return f"redis://{redis.hostname or '127.0.0.1'}:{redis.port or 6379}/{db}"
+
+
+def _require_broker(url: str) -> None:
+    try:
+        with app.connection_for_write(url) as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # kombu raises the transport's own error types
+        pytest.fail(f"The broker at {url} does not answer ({exc!r}): start it (rabbitmq-server / redis-server).")
+
+
+def _delete_queue(url: str, name: str) -> None:
+    # RabbitMQ keeps a declared durable queue forever; Redis drops an empty list by itself.
+    with app.connection_for_write(url) as connection:
+        connection.default_channel.queue_delete(name)
 
 
 def _close_worker_connections(**kwargs):
@@ -35,14 +59,18 @@ def _forget_broker_state() -> None:
         app.amqp.__dict__.pop(cached, None)
 
 
-@pytest.fixture
-def redis_worker():
-    """Point the app at Redis with a queue private to this run, start a worker, and restore it all after."""
+@pytest.fixture(params=BROKERS)
+def redis_worker(request):
+    """Point the app at the broker (Redis, then RabbitMQ) with a queue private to this run, start a worker,
+    and restore it all after. (The name predates RabbitMQ; tests/payments imports it.)"""
+    url = broker_url(request.param)
+    _require_broker(url)
+    queue = f"test-users-{uuid.uuid4().hex}"
     keys = ("broker_url", "task_always_eager", "task_default_queue")
     previous = {key: app.conf[key] for key in keys}
-    app.conf.broker_url = broker_url()
+    app.conf.broker_url = url
     app.conf.task_always_eager = False
-    app.conf.task_default_queue = f"test-users-{uuid.uuid4().hex}"
+    app.conf.task_default_queue = queue
     _forget_broker_state()
     task_postrun.connect(_close_worker_connections, weak=False)
     try:
@@ -50,6 +78,8 @@ def redis_worker():
             yield worker
     finally:
         task_postrun.disconnect(_close_worker_connections)
+        if request.param == "amqp":
+            _delete_queue(url, queue)
         for key, value in previous.items():
             app.conf[key] = value
         _forget_broker_state()
