@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.payments.fake_stripe import FakeStripe
+from payments.devstripe.fake import FakeStripe
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "whsec_cluster_0123456789abcdef"
