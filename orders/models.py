@@ -5,7 +5,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-
 HALF_CENT = Decimal("0.005")
 
 
