@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from common.models import OutboxMessage
 from config import metrics
 from payments import services as payment_services
 from payments.models import Payment
@@ -114,6 +116,16 @@ def test_a_gauge_read_at_scrape_time_shows_its_current_value(client, metrics_on)
         assert value(scrape(client), "shop_test_backlog") == 0
     finally:
         metrics._scrape_gauges.pop("shop_test_backlog")
+
+
+@pytest.mark.django_db
+def test_the_outbox_backlog_is_the_unpublished_messages(client, metrics_on):
+    OutboxMessage.objects.create(task="users.tasks.send_welcome_email", kwargs={"user_id": 1})
+    OutboxMessage.objects.create(task="users.tasks.send_welcome_email", kwargs={"user_id": 2})
+    OutboxMessage.objects.create(task="users.tasks.send_welcome_email", kwargs={"user_id": 3},
+                                 published_at=timezone.now())
+
+    assert value(scrape(client), "shop_outbox_backlog") == 2
 
 
 def test_celery_task_outcomes_and_queue_latency_are_recorded(client, metrics_on):
