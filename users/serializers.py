@@ -46,6 +46,12 @@ class AddressInputSerializer(CountryFieldMixin, serializers.ModelSerializer):
         model = Address
         fields = ["full_name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "is_default"]
 
+    def validate_country(self, value):
+        # django-countries reads an object without "code" (`{}`) as no country at all: refuse it here.
+        if not value:
+            raise serializers.ValidationError('Give an ISO 3166-1 alpha-2 country code, e.g. "GB".')
+        return value
+
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     """simplejwt's refresh, answering 401 (not 500) for a token whose user was deleted."""

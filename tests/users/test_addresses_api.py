@@ -197,3 +197,14 @@ def test_delete_default_promotes_oldest_remaining(user_client, user):
     oldest.refresh_from_db()
     assert oldest.is_default is True
     assert Address.objects.filter(user=user, is_default=True).count() == 1
+
+
+@pytest.mark.parametrize("country", [{}, {"name": "France"}, None])
+def test_an_address_without_a_country_code_is_a_400_and_nothing_is_stored(user_client, user, country):
+    # found by the schema fuzzer: `"country": {}` stored an address with country "" (201)
+    body = {"full_name": "Ada Lovelace", "line1": "1 Main St", "city": "London", "postal_code": "N1",
+            "country": country}
+    response = user_client.post("/api/users/addresses/", body, format="json")
+    assert response.status_code == 400
+    assert "country" in response.json()
+    assert not user.addresses.exists()
