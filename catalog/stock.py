@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
+from catalog.cache import invalidate_product_stock
 from catalog.exceptions import InsufficientStock, InvalidStockChange
 from catalog.models import Product, ProductVariant, StockMovement
 from catalog.tasks import send_low_stock_alert
@@ -46,7 +47,7 @@ def lock_stock_rows(*, product_ids: Iterable[int], variant_ids: Iterable[int] = 
         Product.objects.filter(pk__in=set(product_ids))
         .order_by("pk")
         .select_for_update(of=("self",))
-        .only("pk", "name", "stock")
+        .only("pk", "name", "stock", "stock_version")
     )
     variants = (
         ProductVariant.objects.filter(pk__in={pk for pk in variant_ids if pk is not None})
@@ -73,7 +74,7 @@ def stock_adjust_many(
     variant's delta is applied to its product's stock too, so a product with variants shows the sum of
     its variants; one UPDATE per table whatever the number of rows; every change writes a
     `StockMovement`; staff are emailed once per row that falls to or below `LOW_STOCK_THRESHOLD`.
-    The catalog cache follows through the model layer (`CatalogQuerySet.update`).
+    The catalog cache drops only the pages showing the products changed (`catalog.cache.invalidate_product_stock`).
     """
     changes = [c for c in changes if c.delta != 0]
     if not changes:
@@ -133,7 +134,7 @@ def _lock(changes: list[StockChange]) -> StockRows:
 def _adjust_locked(*, rows: StockRows, changes: list[StockChange], reason: str, reference: str, user) -> None:
     """Validate, apply, record and alert non-zero `changes` on rows this transaction has locked."""
     product_delta, variant_delta = _validate(rows=rows, changes=changes, reason=reason)
-    _apply(product_delta=product_delta, variant_delta=variant_delta)
+    _apply(rows=rows, product_delta=product_delta, variant_delta=variant_delta)
     movements = _ledger(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
     _alert(rows=rows, changes=changes, movements=movements)
 
@@ -180,19 +181,30 @@ def _check_levels(*, rows: StockRows, product_delta: dict[int, int], variant_del
             )
 
 
-def _apply(*, product_delta: dict[int, int], variant_delta: dict[int, int]) -> None:
-    """One UPDATE per table, so a checkout's query count does not grow with its cart lines."""
+def _apply(*, rows: StockRows, product_delta: dict[int, int], variant_delta: dict[int, int]) -> None:
+    """One UPDATE per table, so a checkout's query count does not grow with its cart lines.
+
+    Each product changed (directly or through a variant) gets `stock_version + 1`; after commit the cache
+    drops only the pages showing those products, and every page when one went in or out of stock.
+    """
     _add_to_stock(ProductVariant, variant_delta)
-    _add_to_stock(Product, product_delta)
+    _add_to_stock(Product, product_delta, stock_version=F("stock_version") + 1)
+    invalidate_product_stock(
+        versions={pk: rows.products[pk].stock_version + 1 for pk in product_delta},
+        listings_changed=any(
+            (rows.products[pk].stock > 0) != (rows.products[pk].stock + d > 0) for pk, d in product_delta.items()
+        ),
+    )
 
 
-def _add_to_stock(model, deltas: dict[int, int]) -> None:
+def _add_to_stock(model, deltas: dict[int, int], **also) -> None:
     """`UPDATE ... SET stock = stock + CASE id WHEN .. THEN .. END WHERE id IN (..)` on locked rows."""
     if not deltas:
         return
-    model.objects.filter(pk__in=list(deltas)).update(
+    model.objects.filter(pk__in=list(deltas)).stock_update(
         stock=F("stock")
-        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), output_field=IntegerField())
+        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), output_field=IntegerField()),
+        **also,
     )
 
 

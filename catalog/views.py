@@ -3,7 +3,6 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -13,7 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.cache import cached_response_get, response_cache_key
+from catalog.cache import cached_response_get, cached_response_set
 from catalog.filters import CategoryFilter, ProductFilter
 from catalog.images import upload_size_check
 from catalog.models import Category, Product, ProductImage, ProductVariant
@@ -106,16 +105,22 @@ class CachedReadMixin:
         body, version = cached_response_get(view=view, query=query)
         if body is not None:
             return self._hit(body)
+        self.stock_deps = {}  # product id -> stock_version of every product the page shows (filled while serializing)
         response = compute()
         if response.status_code == status.HTTP_200_OK:
-            key = response_cache_key(view=view, query=query, version=version)
+            deps = self.stock_deps
 
             def store(rendered) -> None:  # a post-render callback that returned a value would replace the response
-                cache.set(key, rendered.content)
+                cached_response_set(view=view, query=query, version=version, body=rendered.content, stock_deps=deps)
 
             response.add_post_render_callback(store)
         response[CACHE_HEADER] = "MISS"
         return response
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["stock_deps"] = getattr(self, "stock_deps", None)
+        return context
 
     def list(self, request, *args, **kwargs):
         return self._cached(request, lambda: super(CachedReadMixin, self).list(request, *args, **kwargs))
@@ -269,6 +274,8 @@ class VariantViewSet(CachedReadMixin, viewsets.ModelViewSet):
         if not hasattr(self, "_product"):
             products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
             self._product = get_object_or_404(products, slug=self.kwargs["slug"])
+            if getattr(self, "stock_deps", None) is not None:  # its variants' stock is on the page
+                self.stock_deps[self._product.pk] = self._product.stock_version
         return self._product
 
     def get_queryset(self):
