@@ -25,9 +25,11 @@ seconds after Redis is back (API.md: 60 s).
 Without django-redis (the embedded default: in-process cache) stock changes fall back to the global bump.
 """
 
+import hashlib
 import logging
 import time
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import transaction
@@ -39,12 +41,12 @@ STOCK_VERSIONS_KEY = "catalog:stockver"  # sorted set: member product id, score 
 PAGE_TTL = 60  # seconds; API.md allows a write lost during a Redis outage to show at most 60 s after it is back
 
 # KEYS: version, page, stock versions. ARGV: the version the page key was built with.
-# Returns false (no version yet), {version} (a miss, or the wrong version guessed) or {version, body}.
+# Returns false (no version yet), {version} (a miss, or the wrong version guessed) or {version, body, etag}.
 _HIT_SCRIPT = """
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 if v ~= ARGV[1] then return {v} end
-local page = redis.call('HMGET', KEYS[2], 'd', 'b')
+local page = redis.call('HMGET', KEYS[2], 'd', 'b', 'e')
 if not page[2] then return {v} end
 if page[1] and page[1] ~= '' then
   local ids, vers = {}, {}
@@ -57,7 +59,7 @@ if page[1] and page[1] ~= '' then
     if not scores[i] or tonumber(scores[i]) ~= tonumber(vers[i]) then return {v} end
   end
 end
-return {v, page[2]}
+return {v, page[2], page[3]}
 """
 
 # KEYS: version, stock versions. ARGV: score, member, score, member...
@@ -178,13 +180,26 @@ def invalidate_product_stock(*, versions: Mapping[int, int], listings_changed: b
 _last_seen_version: int | None = None
 
 
-def _fallback_get(view: str, query: str) -> tuple[object | None, int]:
+class CachedPage(NamedTuple):
+    body: bytes | None  # None: a miss
+    etag: str | None
+    version: int  # the catalog version a miss must store its page under
+
+
+def page_etag(body: bytes) -> str:
+    """A strong ETag: a digest of the exact bytes (computed once, when the page is stored)."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _fallback_get(view: str, query: str) -> CachedPage:
     version = catalog_version()
-    return cache.get(response_cache_key(view=view, query=query, version=version)), version
+    found = cache.get(response_cache_key(view=view, query=query, version=version))
+    body, etag = found if found else (None, None)
+    return CachedPage(body, etag, version)
 
 
-def cached_response_get(*, view: str, query: str) -> tuple[bytes | None, int]:
-    """The cached body for (view, query) at the current catalog version (None: a miss), and that version.
+def cached_response_get(*, view: str, query: str) -> CachedPage:
+    """The cached body and ETag for (view, query) at the current catalog version, and that version.
 
     The version is what a miss must store its page under (read before the database is queried, so a page
     computed during a write is stored under a version that the write's commit makes obsolete).
@@ -204,18 +219,21 @@ def cached_response_get(*, view: str, query: str) -> tuple[bytes | None, int]:
         if not found:  # no version yet (first read, flushed Redis) or Redis unavailable
             version = catalog_version()
             _last_seen_version = version
-            return None, version
+            return CachedPage(None, None, version)
         version = int(found[0])
         _last_seen_version = version
         if len(found) > 1:
-            return found[1], version
+            etag = found[2].decode() if found[2] else page_etag(found[1])
+            return CachedPage(found[1], etag, version)
         if version == guess:
-            return None, version
+            return CachedPage(None, None, version)
         guess = version
-    return None, guess
+    return CachedPage(None, None, guess)
 
 
-def cached_response_set(*, view: str, query: str, version: int, body: bytes, stock_deps: Mapping[int, int]) -> None:
+def cached_response_set(
+    *, view: str, query: str, version: int, body: bytes, etag: str, stock_deps: Mapping[int, int]
+) -> None:
     """Store a page under `version`, with the (product id -> stock_version) it was computed from.
 
     The dependencies are also written to the sorted set with GT (a page computed from an older row cannot
@@ -224,7 +242,7 @@ def cached_response_set(*, view: str, query: str, version: int, body: bytes, sto
     key = response_cache_key(view=view, query=query, version=version)
     redis = _redis()
     if redis is None:
-        cache.set(key, body, timeout=PAGE_TTL)
+        cache.set(key, (body, etag), timeout=PAGE_TTL)
         return
     raw_key = cache.make_key(key)
     deps = ",".join(f"{pk}:{ver}" for pk, ver in sorted(stock_deps.items()))
@@ -233,7 +251,7 @@ def cached_response_set(*, view: str, query: str, version: int, body: bytes, sto
         pipe = redis.pipeline(transaction=False)
         if stock_deps:
             pipe.zadd(cache.make_key(STOCK_VERSIONS_KEY), {str(pk): ver for pk, ver in stock_deps.items()}, gt=True)
-        pipe.hset(raw_key, mapping={"d": deps, "b": body})
+        pipe.hset(raw_key, mapping={"d": deps, "b": body, "e": etag})
         pipe.expire(raw_key, PAGE_TTL)
         pipe.execute()
 

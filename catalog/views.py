@@ -2,9 +2,9 @@
 
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.cache import cached_response_get, cached_response_set
+from catalog.cache import cached_response_get, cached_response_set, page_etag
 from catalog.filters import CategoryFilter, ProductFilter
 from catalog.images import upload_size_check
 from catalog.models import Category, Product, ProductImage, ProductVariant
@@ -30,6 +30,27 @@ from catalog.serializers import (
 )
 
 CACHE_HEADER = "X-Cache"
+PUBLIC = "public, no-cache"  # shared caches may keep it but must revalidate (ETag / If-None-Match)
+PRIVATE = "private, no-store"  # staff: may include inactive items
+
+
+def _not_modified(request, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return "*" in tags or etag in tags or f"W/{etag}" in tags  # If-None-Match compares weakly (RFC 9110)
+
+
+def _public_response(request, body: bytes, etag: str, cache_state: str) -> HttpResponse:
+    """A public catalog page, or 304 when the client already holds these exact bytes."""
+    headers = {"ETag": etag, "Cache-Control": PUBLIC, CACHE_HEADER: cache_state}
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+        for name, value in headers.items():
+            response[name] = value
+        return response
+    return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):
@@ -54,68 +75,55 @@ class CachedReadMixin:
 
     cache_query_params: tuple[str, ...] = ("page", "page_size")
 
-    def _cache_parts(self, request) -> tuple[str, str]:
+    @classmethod
+    def cache_parts(cls, request, *, basename: str, action: str, kwargs: dict) -> tuple[str, str]:
+        """(view, query) of the cache key; also used by catalog.middleware before the view is instantiated."""
         params = sorted(
-            (name, value) for name, values in request.GET.lists() if name in self.cache_query_params for value in values
+            (name, value) for name, values in request.GET.lists() if name in cls.cache_query_params for value in values
         )
-        kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
+        url_kwargs = ",".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
         # The host is part of the key because paginated bodies carry absolute next/previous links.
-        view = f"{self.basename}:{self.action}:{kwargs}:{request.get_host()}"
+        view = f"{basename}:{action}:{url_kwargs}:{request.get_host()}"
         return view, urlencode(params)
 
+    def _cache_parts(self, request) -> tuple[str, str]:
+        return self.cache_parts(request, basename=self.basename, action=self.action, kwargs=self.kwargs)
+
     @staticmethod
-    def _hit(body: bytes) -> HttpResponse:
+    def _hit(request, page) -> HttpResponse:
         # The stored bytes are the rendered JSON: a hit neither unpickles a structure nor renders it.
-        return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT"})
-
-    def dispatch(self, request, *args, **kwargs):
-        """Answer an anonymous cache hit before DRF's request cycle (authentication, negotiation, rendering).
-
-        Only a GET with no credentials at all (no Authorization header, no session cookie) asking for JSON
-        takes this path; anything else, and every miss, goes through DRF as usual.
-        """
-        action = getattr(self, "action_map", {}).get("get")
-        if (
-            request.method == "GET"
-            and action in ("list", "retrieve")
-            and "HTTP_AUTHORIZATION" not in request.META
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "text/html" not in request.META.get("HTTP_ACCEPT", "")
-            and "format" not in request.GET
-            # DRF's test client authenticates without credentials on the request (force_authenticate).
-            and getattr(request, "_force_auth_user", None) is None
-        ):
-            self.action, self.kwargs = action, kwargs
-            view, query = self._cache_parts(request)
-            body, _ = cached_response_get(view=view, query=query)
-            if body is not None:
-                return self._hit(body)
-        return super().dispatch(request, *args, **kwargs)
+        return _public_response(request, page.body, page.etag, "HIT")
 
     def _cached(self, request, compute):
         if _is_staff(request):
             response = compute()
             response[CACHE_HEADER] = "BYPASS"
+            response["Cache-Control"] = PRIVATE
             return response
         if request.accepted_renderer.format != "json":  # the browsable API (DEBUG) is never cached
             return compute()
         view, query = self._cache_parts(request)
         # The version is read before the database, so a page computed during a write is stored under a
         # version that the write's commit makes obsolete.
-        body, version = cached_response_get(view=view, query=query)
-        if body is not None:
-            return self._hit(body)
+        page = cached_response_get(view=view, query=query)
+        if page.body is not None:
+            return self._hit(request, page)
+        version = page.version
         self.stock_deps = {}  # product id -> stock_version of every product the page shows (filled while serializing)
         response = compute()
-        if response.status_code == status.HTTP_200_OK:
-            deps = self.stock_deps
-
-            def store(rendered) -> None:  # a post-render callback that returned a value would replace the response
-                cached_response_set(view=view, query=query, version=version, body=rendered.content, stock_deps=deps)
-
-            response.add_post_render_callback(store)
-        response[CACHE_HEADER] = "MISS"
-        return response
+        if response.status_code != status.HTTP_200_OK:
+            response[CACHE_HEADER] = "MISS"
+            return response
+        deps = self.stock_deps
+        # Rendered here rather than in finalize_response, so the stored bytes and the ETag are what is sent.
+        response.accepted_renderer = request.accepted_renderer
+        response.accepted_media_type = request.accepted_media_type
+        response.renderer_context = self.get_renderer_context()
+        response.render()
+        body = response.content
+        etag = page_etag(body)
+        cached_response_set(view=view, query=query, version=version, body=body, etag=etag, stock_deps=deps)
+        return _public_response(request, body, etag, "MISS")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
