@@ -53,9 +53,9 @@ class CatalogCacheHitMiddleware:
             route = _catalog_route(request.path_info)
             if route is not None:
                 cls, basename, action, kwargs = route
-                view, query = cls.cache_parts(request, basename=basename, action=action, kwargs=dict(kwargs))
-                page = cached_response_get(view=view, query=query)
-                if page.body is not None:
+                parts = cls.cache_parts(request, basename=basename, action=action, kwargs=dict(kwargs))
+                page = cached_response_get(view=parts[0], query=parts[1]) if parts else None
+                if page is not None and page.body is not None:
                     response = cls._hit(request, page)
                     # what XFrameOptionsMiddleware and CommonMiddleware, later in the chain, would have added
                     response["X-Frame-Options"] = self.frame_options

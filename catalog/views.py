@@ -1,7 +1,10 @@
 """Thin catalog viewsets: public reads (cached in Redis for non-staff), staff writes through services."""
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
+import django_filters
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
@@ -42,6 +45,31 @@ def _not_modified(request, etag: str) -> bool:
     return "*" in tags or etag in tags or f"W/{etag}" in tags  # If-None-Match compares weakly (RFC 9110)
 
 
+def _normalized(viewset, name: str, data) -> str | None:
+    """The canonical text of one query parameter for the cache key; None when it is invalid."""
+    raw = data.get(name)  # the last value of a repeated parameter, as the filter and the paginator read it
+    if name in ("page", "page_size"):
+        raw = raw.strip()
+        return str(int(raw)) if raw.isascii() and raw.isdigit() else raw  # "02" is page 2; "last" is DRF's last page
+    filterset = getattr(viewset, "filterset_class", None)
+    flt = filterset.base_filters.get(name) if filterset else None
+    if flt is None:
+        return raw
+    if isinstance(flt, django_filters.ModelChoiceFilter):
+        return raw  # looked up by slug in the database; an unknown slug is a 400 (never cached)
+    try:
+        value = flt.field.clean(flt.field.widget.value_from_datadict(data, {}, name))
+    except ValidationError:
+        return None
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, list | tuple):  # ordering
+        return ",".join(value)
+    return value.lower() if name == "brand" else str(value)  # brand is matched case-insensitively
+
+
 def _public_response(request, body: bytes, etag: str, cache_state: str) -> HttpResponse:
     """A public catalog page, or 304 when the client already holds these exact bytes."""
     headers = {"ETag": etag, "Cache-Control": PUBLIC, CACHE_HEADER: cache_state}
@@ -76,17 +104,27 @@ class CachedReadMixin:
     cache_query_params: tuple[str, ...] = ("page", "page_size")
 
     @classmethod
-    def cache_parts(cls, request, *, basename: str, action: str, kwargs: dict) -> tuple[str, str]:
-        """(view, query) of the cache key; also used by catalog.middleware before the view is instantiated."""
-        params = sorted(
-            (name, value) for name, values in request.GET.lists() if name in cls.cache_query_params for value in values
-        )
+    def cache_parts(cls, request, *, basename: str, action: str, kwargs: dict) -> tuple[str, str] | None:
+        """(view, query) of the cache key, or None when a parameter is invalid (the request is a 400, not cached).
+
+        Also used by catalog.middleware before the view exists. The query part holds the *normalized*
+        filter values (what the filter form cleans them to: `min_price=0`, `0.0` and `0.000` share one
+        entry), the last value of a repeated parameter (what the filter reads) and nothing else: unknown
+        parameters cannot grow Redis. The scheme and host are in the key because bodies carry absolute links.
+        """
+        params = []
+        for name in cls.cache_query_params:
+            if name in request.GET:
+                value = _normalized(cls, name, request.GET)
+                if value is None:
+                    return None
+                if value != "":
+                    params.append((name, value))
         url_kwargs = ",".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
-        # The host is part of the key because paginated bodies carry absolute next/previous links.
-        view = f"{basename}:{action}:{url_kwargs}:{request.get_host()}"
+        view = f"{basename}:{action}:{url_kwargs}:{request.scheme}://{request.get_host()}"
         return view, urlencode(params)
 
-    def _cache_parts(self, request) -> tuple[str, str]:
+    def _cache_parts(self, request) -> tuple[str, str] | None:
         return self.cache_parts(request, basename=self.basename, action=self.action, kwargs=self.kwargs)
 
     @staticmethod
@@ -102,7 +140,10 @@ class CachedReadMixin:
             return response
         if request.accepted_renderer.format != "json":  # the browsable API (DEBUG) is never cached
             return compute()
-        view, query = self._cache_parts(request)
+        parts = self._cache_parts(request)
+        if parts is None:  # an invalid filter value: the filter backend answers 400
+            return compute()
+        view, query = parts
         # The version is read before the database, so a page computed during a write is stored under a
         # version that the write's commit makes obsolete.
         page = cached_response_get(view=view, query=query)
