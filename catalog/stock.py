@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
 from catalog.cache import invalidate_product_stock
@@ -58,7 +58,6 @@ def lock_stock_rows(*, product_ids: Iterable[int], variant_ids: Iterable[int] = 
     return StockRows(products={p.pk: p for p in products}, variants={v.pk: v for v in variants})
 
 
-@transaction.atomic
 def stock_adjust_many(
     *,
     changes: Iterable[StockChange],
@@ -79,8 +78,21 @@ def stock_adjust_many(
     changes = [c for c in changes if c.delta != 0]
     if not changes:
         return
-    rows = _lock(changes)
-    _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+    if reason not in StockMovement.Reason.values:
+        raise InvalidStockChange(f"Unknown stock movement reason {reason!r}.")
+    # No savepoint: the one statement that can refuse the batch writes nothing when it does, so a refusal
+    # leaves the transaction as it was; any other error aborts the caller's transaction as a whole.
+    with transaction.atomic(savepoint=False):
+        if any(c.variant_id is not None for c in changes):
+            rows = _lock(changes)
+            _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+            return
+        rows, refusal = _lock_and_apply_products(changes)
+        if refusal is None:
+            movements = _ledger(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+            _alert(rows=rows, changes=changes, movements=movements)
+    if refusal is not None:  # raised outside the block: nothing was written, the caller's transaction stays usable
+        raise refusal
 
 
 def stock_adjust(
@@ -129,6 +141,64 @@ def stock_set(
 def _lock(changes: list[StockChange]) -> StockRows:
     """Lock every row the changes touch, in the one stock lock order."""
     return lock_stock_rows(product_ids=[c.product_id for c in changes], variant_ids=[c.variant_id for c in changes])
+
+
+# Products only (every checkout without variants): lock in id order, check every level, and apply, in ONE
+# statement. `locked` takes the row locks in the one lock order (FOR UPDATE returns the latest committed
+# row); `fine` is true only when every product exists and every new level is within 0..INTEGER_MAX; the
+# UPDATE runs only then. It answers the stock read under the lock (before the change) either way.
+_PRODUCTS_SQL = """
+WITH wanted(id, delta) AS (SELECT * FROM unnest(%(ids)s::bigint[], %(deltas)s::int[])),
+locked AS (
+    SELECT p.id, p.name, p.stock, p.stock_version FROM catalog_product p
+    WHERE p.id = ANY(%(ids)s::bigint[]) ORDER BY p.id FOR UPDATE OF p
+),
+fine AS (
+    SELECT count(*) = cardinality(%(ids)s::bigint[])
+        AND coalesce(bool_and(l.stock::bigint + w.delta BETWEEN 0 AND %(max)s), false) AS ok
+    FROM locked l JOIN wanted w ON w.id = l.id
+),
+updated AS (
+    UPDATE catalog_product p SET stock = l.stock + w.delta, stock_version = l.stock_version + 1
+    FROM locked l JOIN wanted w ON w.id = l.id, fine
+    WHERE p.id = l.id AND fine.ok
+    RETURNING p.id
+)
+SELECT l.id, l.name, l.stock, l.stock_version, (SELECT count(*) FROM updated) FROM locked l ORDER BY l.id
+"""
+
+
+def _lock_and_apply_products(changes: list[StockChange]) -> tuple[StockRows, Exception | None]:
+    """Lock, validate and apply product-only changes in one round trip; or the error that refused them (nothing
+    written)."""
+    product_delta: dict[int, int] = {}
+    for change in changes:
+        product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PRODUCTS_SQL, {"ids": list(product_delta), "deltas": list(product_delta.values()), "max": INTEGER_MAX}
+        )
+        found = cursor.fetchall()
+    products = {
+        pk: Product(pk=pk, name=name, stock=stock, stock_version=version) for pk, name, stock, version, _ in found
+    }
+    rows = StockRows(products=products, variants={})
+    if not found or found[0][4] == 0:  # refused: say why, as the locked path does
+        try:
+            for pk in product_delta:
+                if pk not in products:
+                    raise InvalidStockChange(f"Product {pk} does not exist.")
+            _check_levels(rows=rows, product_delta=product_delta, variant_delta={})
+        except (InvalidStockChange, InsufficientStock) as error:
+            return rows, error
+        return rows, InvalidStockChange("Stock change refused.")  # unreachable: the checks above explain a refusal
+    invalidate_product_stock(
+        versions={pk: products[pk].stock_version + 1 for pk in product_delta},
+        listings_changed=any(
+            (products[pk].stock > 0) != (products[pk].stock + d > 0) for pk, d in product_delta.items()
+        ),
+    )
+    return rows, None
 
 
 def _adjust_locked(*, rows: StockRows, changes: list[StockChange], reason: str, reference: str, user) -> None:
