@@ -261,3 +261,19 @@ def cached_response_set(
 def response_cache_key(*, view: str, query: str, version: int | None = None) -> str:
     """Key of a cached catalog response: view name + normalized query string + catalog version."""
     return f"catalog:resp:v{version if version is not None else catalog_version()}:{view}:{query}"
+
+
+def cached_count(*, key: str, version: int, compute) -> int:
+    """COUNT(*) of a filter set, cached per catalog version (PAGE_TTL at most).
+
+    A count changes only with what bumps the global version (products appearing, vanishing, moving category
+    or price, going in or out of stock); a stock change within a product's stock never moves it, so the
+    per-product stock versions do not take part. `key` names the filter set without page or host.
+    """
+    full_key = f"catalog:count:v{version}:{key}"
+    found = cache.get(full_key)
+    if found is not None:
+        return int(found)
+    count = compute()
+    cache.set(full_key, count, timeout=PAGE_TTL)
+    return count

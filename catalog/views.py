@@ -1,12 +1,15 @@
 """Thin catalog viewsets: public reads (cached in Redis for non-staff), staff writes through services."""
 
+import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator as DjangoPaginator
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -15,7 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.cache import cached_response_get, cached_response_set, page_etag
+from catalog.cache import cached_count, cached_response_get, cached_response_set, page_etag
 from catalog.filters import CategoryFilter, ProductFilter
 from catalog.images import upload_size_check
 from catalog.models import Category, Product, ProductImage, ProductVariant
@@ -31,6 +34,7 @@ from catalog.serializers import (
     VariantInputSerializer,
     VariantOutputSerializer,
 )
+from config.pagination import PageNumberPagination
 
 CACHE_HEADER = "X-Cache"
 PUBLIC = "public, no-cache"  # shared caches may keep it but must revalidate (ETag / If-None-Match)
@@ -81,6 +85,30 @@ def _public_response(request, body: bytes, etag: str, cache_state: str) -> HttpR
     return HttpResponse(body, content_type="application/json", headers=headers)
 
 
+class _CountCachedPaginator(DjangoPaginator):
+    """Django's paginator whose count comes from catalog.cache.cached_count when the view gives a key."""
+
+    def __init__(self, *args, count_key: tuple[str, int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self) -> int:
+        if self.count_key is None:
+            return super().count
+        key, version = self.count_key
+        return cached_count(key=key, version=version, compute=lambda: DjangoPaginator.count.func(self))
+
+
+class CatalogPagination(PageNumberPagination):
+    """The shop's pagination; a public list's COUNT(*) is cached per filter set and catalog version."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        count_key = getattr(view, "count_key", None)
+        self.django_paginator_class = lambda *a, **kw: _CountCachedPaginator(*a, count_key=count_key, **kw)
+        return super().paginate_queryset(queryset, request, view)
+
+
 class IsStaffOrReadOnly(permissions.BasePermission):
     """Anyone reads; only staff write (anonymous writes are 401, other users' 403)."""
 
@@ -102,6 +130,8 @@ class CachedReadMixin:
     """
 
     cache_query_params: tuple[str, ...] = ("page", "page_size")
+    pagination_class = CatalogPagination
+    count_key: tuple[str, int] | None = None
 
     @classmethod
     def cache_parts(cls, request, *, basename: str, action: str, kwargs: dict) -> tuple[str, str] | None:
@@ -150,6 +180,10 @@ class CachedReadMixin:
         if page.body is not None:
             return self._hit(request, page)
         version = page.version
+        # the filter set without paging or host: what the list's COUNT(*) depends on
+        filters = re.sub(r"(^|&)page(_size)?=[^&]*", "", query)
+        url_kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
+        self.count_key = (f"{self.basename}:{self.action}:{url_kwargs}:{filters}", version)
         self.stock_deps = {}  # product id -> stock_version of every product the page shows (filled while serializing)
         response = compute()
         if response.status_code != status.HTTP_200_OK:
