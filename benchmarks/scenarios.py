@@ -207,17 +207,31 @@ def fire_checkouts(port: int, buyers, *, watch_list: bool = False) -> dict:
     (anonymous, one URL) to see how often it still hits the cache while orders change stock."""
     stop = threading.Event()
     seen = Counter()
+    latencies: list[float] = []
 
     def watch():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             while not stop.is_set():
+                started = time.perf_counter()
                 conn.request("GET", LIST)
                 response = conn.getresponse()
                 response.read()
+                latencies.append(time.perf_counter() - started)
                 seen[response.getheader("X-Cache", "-")] += 1
         finally:
             conn.close()
+
+    if watch_list:  # the same reader alone first, for the p99 ratio
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        time.sleep(3)
+        stop.set()
+        watcher.join(timeout=30)
+        alone_p99 = _p99_ms(latencies)
+        stop.clear()
+        seen.clear()
+        latencies.clear()
 
     watcher = threading.Thread(target=watch, daemon=True) if watch_list else None
     if watcher:
@@ -230,9 +244,19 @@ def fire_checkouts(port: int, buyers, *, watch_list: bool = False) -> dict:
             watcher.join(timeout=30)
     if watch_list:
         total = sum(seen.values())
+        during_p99 = _p99_ms(latencies)
         result["list_during_checkout"] = {"requests": total, "x_cache": dict(seen),
-                                          "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None}
+                                          "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None,
+                                          "p99_ms": during_p99, "p99_alone_ms": alone_p99,
+                                          "p99_ratio": round(during_p99 / alone_p99, 2) if alone_p99 else None}
     return result
+
+
+def _p99_ms(latencies: list[float]) -> float | None:
+    if not latencies:
+        return None
+    ordered = sorted(latencies)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2)
 
 
 def _fire_checkouts(port: int, buyers) -> dict:
