@@ -196,34 +196,44 @@ def free_port() -> int:
 class Server:
     """gunicorn on loopback, in its own process group so that stop() reaches every worker."""
 
-    def __init__(self, env: dict, logdir: Path):
+    def __init__(self, env: dict, logdir: Path, *, bare: bool = False):
         self.env = env
+        self.bare = bare  # the BARE ceiling (benchmarks/bare.py): gunicorn defaults, no apps, no middleware
         self.port = free_port()
-        self.log_path = logdir / "gunicorn.log"
+        self.log_path = logdir / ("gunicorn-bare.log" if bare else "gunicorn.log")
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Server:
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        cmd = [
-            PYTHON, "-m", "gunicorn", "config.wsgi", "--config", "gunicorn.conf.py",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS), "--threads", str(THREADS),
-            "--worker-class", "gthread",
-        ]
+        if self.bare:
+            cmd = [
+                PYTHON, "-m", "gunicorn", "benchmarks.bare:application", "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(WORKERS), "--threads", str(THREADS),
+            ]  # fmt: skip
+            env = {**self.env, "DJANGO_SETTINGS_MODULE": "benchmarks.bare"}
+        else:
+            cmd = [
+                PYTHON, "-m", "gunicorn", "config.wsgi", "--config", "gunicorn.conf.py",
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS), "--threads", str(THREADS),
+                "--worker-class", "gthread",
+            ]  # fmt: skip
+            env = self.env
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 60
         while True:
             try:
-                status, _, _ = http_get(self.port, "/readyz/")
-                if status == 200:
+                status, _, _ = http_get(self.port, "/bench/ceiling/" if self.bare else "/readyz/")
+                if status == 200 or (self.bare and status == 503):
                     break
             except OSError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not become ready; see {self.log_path}")
             time.sleep(0.3)
-        log(f"gunicorn ready on 127.0.0.1:{self.port} ({WORKERS} gthread workers x {THREADS} threads)")
+        kind = "bare ceiling" if self.bare else "shop"
+        log(f"gunicorn ({kind}) ready on 127.0.0.1:{self.port} ({WORKERS} workers x {THREADS} threads)")
         return self
 
     def worker_pids(self) -> list[int]:

@@ -93,7 +93,8 @@ def table(results: dict) -> str:
         if "list_during_checkout" in s:
             w = s["list_during_checkout"]
             note += (f"; catalog version bumped {s.get('catalog_version_bumps')}x, product list meanwhile: "
-                     f"{w['requests']} reads, cache hit ratio {w['hit_ratio']}")
+                     f"{w['requests']} reads, cache hit ratio {w['hit_ratio']}, "
+                     f"p99 {w.get('p99_ms')} ms vs {w.get('p99_alone_ms')} ms alone ({w.get('p99_ratio')}x)")
         lines.append(f"| {name} | {fmt(rps)} | {fmt(s.get('p50_ms'), 2)} | {fmt(s.get('p95_ms'), 2)} | "
                      f"{fmt(s.get('p99_ms'), 2)} | {fmt(s.get('queries'))} | {note} |")
     return "\n".join(lines)

@@ -6,6 +6,8 @@ What it does, in order (everything it starts is stopped in `finally`, and the wh
    (`manage.py seed`), runs VACUUM ANALYZE (a production table has planner statistics; a fresh bulk load has none);
 2. starts gunicorn on 127.0.0.1 with `benchmarks.settings` (config.settings + the `ceiling` view), its own
    CACHE_KEY_PREFIX on REDIS_URL, Celery tasks queued on a Redis broker as in production (nothing consumes them);
+   and a second, BARE gunicorn (benchmarks/bare.py: gunicorn defaults, no apps, no middleware, one view
+   answering the cached list bytes from Redis) that every ratio is measured against ("ceiling");
 3. runs the scenarios (wrk for HTTP throughput, a thread pool over real HTTP for checkout) and counts SQL
    queries per request in-process (django.test.Client + CaptureQueriesContext, same database and cache);
 4. prints a table and writes benchmarks/results.json and benchmarks/results.md.
@@ -66,7 +68,7 @@ def main() -> int:
     os.environ.update(env)
     tmp = Path(tempfile.mkdtemp(prefix="shop-bench-"))
     results = report.results_new(env)
-    server = None
+    server = bare = None
     failed = None
     try:
         log(f"recreating database {DB_NAME}; logs in {tmp}")
@@ -75,7 +77,8 @@ def main() -> int:
         harness.django_setup()
         results["config"]["seed"] = harness.seed(env, PRODUCTS)
         server = harness.Server(env, tmp).start()
-        run_groups(Bench(port=server.port, tmp=tmp, env=env, results=results))
+        bare = harness.Server(env, tmp, bare=True).start()
+        run_groups(Bench(port=server.port, bare_port=bare.port, tmp=tmp, env=env, results=results))
         peaks = server.peak_rss_kb()
         results["peak_rss_mib"] = {str(pid): round(kb / 1024, 1) for pid, kb in peaks.items()}
         results["peak_rss_max_mib"] = round(max(peaks.values()) / 1024, 1) if peaks else None
@@ -87,6 +90,8 @@ def main() -> int:
         signal.alarm(0)
         if server:
             server.stop()
+        if bare:
+            bare.stop()
         harness.redis_cleanup(env)
     if failed is None:
         shutil.rmtree(tmp, ignore_errors=True)  # kept after a failure: gunicorn.log says why

@@ -56,6 +56,7 @@ class Bench:
 
     port: int
     tmp: Path
+    bare_port: int
     env: dict
     results: dict
     slugs: list[str] = field(default_factory=list)  # active products, sampled once for the detail scenarios
@@ -85,7 +86,7 @@ def catalog_queries(bench: Bench) -> None:
     status, body, headers = http_get(bench.port, LIST)
     assert status == 200 and headers.get("X-Cache") == "HIT", (status, headers)
     cache.set(CEILING_KEY, body, timeout=None)
-    status, ceiling_body, _ = http_get(bench.port, CEILING)
+    status, ceiling_body, _ = http_get(bench.bare_port, CEILING)
     assert status == 200 and ceiling_body == body, "ceiling bytes differ from the cached page"
 
     bench.slugs = list(Product.objects.filter(is_active=True).order_by("?").values_list("slug", flat=True)[:2000])
@@ -114,6 +115,9 @@ def catalog_queries(bench: Bench) -> None:
     })
 
 
+BARE_NOTE = "BARE: gunicorn defaults, no apps, no middleware; one view: the cached list bytes from one cache.get"
+
+
 def list_rounds(bench: Bench) -> None:
     """Ceiling, cached list and uncached list, interleaved in ROUNDS rounds.
 
@@ -123,7 +127,7 @@ def list_rounds(bench: Bench) -> None:
     port = bench.port
     runs = {"ceiling": [], "list cached": [], "list uncached": []}
     for round_no in range(ROUNDS):
-        runs["ceiling"].append(run_wrk(port, CEILING))
+        runs["ceiling"].append(run_wrk(bench.bare_port, CEILING))
         runs["list cached"].append(run_wrk(port, LIST))
         runs["list uncached"].append(run_wrk(port, LIST, bust=True))
         log(f"round {round_no + 1}/{ROUNDS}: " + ", ".join(f"{k} {v[-1]['rps']} req/s" for k, v in runs.items()))
@@ -136,7 +140,7 @@ def list_rounds(bench: Bench) -> None:
         ordered = sorted(runs[name], key=lambda r: r["rps"])
         return {**ordered[len(ordered) // 2], "rounds_rps": [r["rps"] for r in runs[name]]}
 
-    bench.record("ceiling", median_run("ceiling"), note="bare view: cached list bytes from one cache.get")
+    bench.record("ceiling", median_run("ceiling"), note=BARE_NOTE)
     bench.record("list cached", median_run("list cached"), note="anonymous, same URL, warmed")
     bench.record("list uncached", median_run("list uncached"),
                  sample=sequential_sample(port, [("GET", LIST, {}, None)], bust_base=next_bust_base()),
@@ -203,17 +207,31 @@ def fire_checkouts(port: int, buyers, *, watch_list: bool = False) -> dict:
     (anonymous, one URL) to see how often it still hits the cache while orders change stock."""
     stop = threading.Event()
     seen = Counter()
+    latencies: list[float] = []
 
     def watch():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             while not stop.is_set():
+                started = time.perf_counter()
                 conn.request("GET", LIST)
                 response = conn.getresponse()
                 response.read()
+                latencies.append(time.perf_counter() - started)
                 seen[response.getheader("X-Cache", "-")] += 1
         finally:
             conn.close()
+
+    if watch_list:  # the same reader alone first, for the p99 ratio
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        time.sleep(3)
+        stop.set()
+        watcher.join(timeout=30)
+        alone_p99 = _p99_ms(latencies)
+        stop.clear()
+        seen.clear()
+        latencies.clear()
 
     watcher = threading.Thread(target=watch, daemon=True) if watch_list else None
     if watcher:
@@ -226,9 +244,19 @@ def fire_checkouts(port: int, buyers, *, watch_list: bool = False) -> dict:
             watcher.join(timeout=30)
     if watch_list:
         total = sum(seen.values())
+        during_p99 = _p99_ms(latencies)
         result["list_during_checkout"] = {"requests": total, "x_cache": dict(seen),
-                                          "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None}
+                                          "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None,
+                                          "p99_ms": during_p99, "p99_alone_ms": alone_p99,
+                                          "p99_ratio": round(during_p99 / alone_p99, 2) if alone_p99 else None}
     return result
+
+
+def _p99_ms(latencies: list[float]) -> float | None:
+    if not latencies:
+        return None
+    ordered = sorted(latencies)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2)
 
 
 def _fire_checkouts(port: int, buyers) -> dict:

@@ -5,7 +5,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import F
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from catalog import services
@@ -219,8 +222,32 @@ class ProductImageInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class EstimatedCountPaginator(Paginator):
+    """The changelist's paginator: past ESTIMATE_ABOVE rows an unfiltered list counts from PostgreSQL's
+    planner statistics (pg_class.reltuples, kept by autovacuum/ANALYZE) instead of COUNT(*) over every row.
+    A filtered or searched list still counts exactly (its WHERE narrows the scan)."""
+
+    ESTIMATE_ABOVE = 50_000
+
+    @cached_property
+    def count(self) -> int:
+        query = getattr(self.object_list, "query", None)
+        if query is not None and not query.where and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table]
+                )
+                row = cursor.fetchone()
+            if row and row[0] > self.ESTIMATE_ABOVE:
+                return int(row[0])
+        return super().count
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    # A million products: no COUNT(*) of the whole table per page (estimated count, no "N total" link count).
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     form = ProductAdminForm
     inlines = [VariantInline, ProductImageInline]
     list_display = ["name", "sku", "category", "brand", "price", "compare_at_price", "on_sale", "stock", "is_active"]

@@ -27,6 +27,13 @@ class CatalogQuerySet(models.QuerySet):
 
     update.queryset_only = True
 
+    def stock_update(self, **kwargs):
+        """An UPDATE of stock columns only, without the global catalog bump: catalog.stock invalidates the
+        products it changed (catalog.cache.invalidate_product_stock)."""
+        return super().update(**kwargs)
+
+    stock_update.queryset_only = True
+
     def delete(self):
         result = super().delete()
         if result[0]:
@@ -92,6 +99,9 @@ class Product(models.Model):
     compare_at_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
     stock = models.PositiveIntegerField(default=0)
+    # +1 with every stock change of the product or a variant (catalog.stock, under the row lock): the cache
+    # publishes it per product so a checkout misses only the cached pages that show what it bought.
+    stock_version = models.BigIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
     # Denormalized from reviews; maintained by reviews.services in the same transaction as the review.
     average_rating = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.00"))

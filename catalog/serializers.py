@@ -125,6 +125,12 @@ class ProductOutputSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        deps = self.context.get("stock_deps")
+        if deps is not None:  # a cached page records the stock version of every product it shows
+            deps[instance.pk] = instance.stock_version
+        return super().to_representation(instance)
+
     def get_thumbnail(self, product: Product) -> str | None:
         images = product.images.all()  # prefetched by catalog.selectors.product_list, in position order
         return file_url(images[0].thumbnail, self.context.get("request")) if images else None

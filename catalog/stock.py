@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
+from catalog.cache import invalidate_product_stock
 from catalog.exceptions import InsufficientStock, InvalidStockChange
 from catalog.models import Product, ProductVariant, StockMovement
 from catalog.tasks import send_low_stock_alert
@@ -46,7 +47,7 @@ def lock_stock_rows(*, product_ids: Iterable[int], variant_ids: Iterable[int] = 
         Product.objects.filter(pk__in=set(product_ids))
         .order_by("pk")
         .select_for_update(of=("self",))
-        .only("pk", "name", "stock")
+        .only("pk", "name", "stock", "stock_version")
     )
     variants = (
         ProductVariant.objects.filter(pk__in={pk for pk in variant_ids if pk is not None})
@@ -57,7 +58,6 @@ def lock_stock_rows(*, product_ids: Iterable[int], variant_ids: Iterable[int] = 
     return StockRows(products={p.pk: p for p in products}, variants={v.pk: v for v in variants})
 
 
-@transaction.atomic
 def stock_adjust_many(
     *,
     changes: Iterable[StockChange],
@@ -73,13 +73,26 @@ def stock_adjust_many(
     variant's delta is applied to its product's stock too, so a product with variants shows the sum of
     its variants; one UPDATE per table whatever the number of rows; every change writes a
     `StockMovement`; staff are emailed once per row that falls to or below `LOW_STOCK_THRESHOLD`.
-    The catalog cache follows through the model layer (`CatalogQuerySet.update`).
+    The catalog cache drops only the pages showing the products changed (`catalog.cache.invalidate_product_stock`).
     """
     changes = [c for c in changes if c.delta != 0]
     if not changes:
         return
-    rows = _lock(changes)
-    _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+    if reason not in StockMovement.Reason.values:
+        raise InvalidStockChange(f"Unknown stock movement reason {reason!r}.")
+    # No savepoint: the one statement that can refuse the batch writes nothing when it does, so a refusal
+    # leaves the transaction as it was; any other error aborts the caller's transaction as a whole.
+    with transaction.atomic(savepoint=False):
+        if any(c.variant_id is not None for c in changes):
+            rows = _lock(changes)
+            _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+            return
+        rows, refusal = _lock_and_apply_products(changes)
+        if refusal is None:
+            movements = _ledger(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
+            _alert(rows=rows, changes=changes, movements=movements)
+    if refusal is not None:  # raised outside the block: nothing was written, the caller's transaction stays usable
+        raise refusal
 
 
 def stock_adjust(
@@ -130,10 +143,68 @@ def _lock(changes: list[StockChange]) -> StockRows:
     return lock_stock_rows(product_ids=[c.product_id for c in changes], variant_ids=[c.variant_id for c in changes])
 
 
+# Products only (every checkout without variants): lock in id order, check every level, and apply, in ONE
+# statement. `locked` takes the row locks in the one lock order (FOR UPDATE returns the latest committed
+# row); `fine` is true only when every product exists and every new level is within 0..INTEGER_MAX; the
+# UPDATE runs only then. It answers the stock read under the lock (before the change) either way.
+_PRODUCTS_SQL = """
+WITH wanted(id, delta) AS (SELECT * FROM unnest(%(ids)s::bigint[], %(deltas)s::int[])),
+locked AS (
+    SELECT p.id, p.name, p.stock, p.stock_version FROM catalog_product p
+    WHERE p.id = ANY(%(ids)s::bigint[]) ORDER BY p.id FOR UPDATE OF p
+),
+fine AS (
+    SELECT count(*) = cardinality(%(ids)s::bigint[])
+        AND coalesce(bool_and(l.stock::bigint + w.delta BETWEEN 0 AND %(max)s), false) AS ok
+    FROM locked l JOIN wanted w ON w.id = l.id
+),
+updated AS (
+    UPDATE catalog_product p SET stock = l.stock + w.delta, stock_version = l.stock_version + 1
+    FROM locked l JOIN wanted w ON w.id = l.id, fine
+    WHERE p.id = l.id AND fine.ok
+    RETURNING p.id
+)
+SELECT l.id, l.name, l.stock, l.stock_version, (SELECT count(*) FROM updated) FROM locked l ORDER BY l.id
+"""
+
+
+def _lock_and_apply_products(changes: list[StockChange]) -> tuple[StockRows, Exception | None]:
+    """Lock, validate and apply product-only changes in one round trip; or the error that refused them (nothing
+    written)."""
+    product_delta: dict[int, int] = {}
+    for change in changes:
+        product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PRODUCTS_SQL, {"ids": list(product_delta), "deltas": list(product_delta.values()), "max": INTEGER_MAX}
+        )
+        found = cursor.fetchall()
+    products = {
+        pk: Product(pk=pk, name=name, stock=stock, stock_version=version) for pk, name, stock, version, _ in found
+    }
+    rows = StockRows(products=products, variants={})
+    if not found or found[0][4] == 0:  # refused: say why, as the locked path does
+        try:
+            for pk in product_delta:
+                if pk not in products:
+                    raise InvalidStockChange(f"Product {pk} does not exist.")
+            _check_levels(rows=rows, product_delta=product_delta, variant_delta={})
+        except (InvalidStockChange, InsufficientStock) as error:
+            return rows, error
+        return rows, InvalidStockChange("Stock change refused.")  # unreachable: the checks above explain a refusal
+    invalidate_product_stock(
+        versions={pk: products[pk].stock_version + 1 for pk in product_delta},
+        listings_changed=any(
+            (products[pk].stock > 0) != (products[pk].stock + d > 0) for pk, d in product_delta.items()
+        ),
+    )
+    return rows, None
+
+
 def _adjust_locked(*, rows: StockRows, changes: list[StockChange], reason: str, reference: str, user) -> None:
     """Validate, apply, record and alert non-zero `changes` on rows this transaction has locked."""
     product_delta, variant_delta = _validate(rows=rows, changes=changes, reason=reason)
-    _apply(product_delta=product_delta, variant_delta=variant_delta)
+    _apply(rows=rows, product_delta=product_delta, variant_delta=variant_delta)
     movements = _ledger(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
     _alert(rows=rows, changes=changes, movements=movements)
 
@@ -180,19 +251,30 @@ def _check_levels(*, rows: StockRows, product_delta: dict[int, int], variant_del
             )
 
 
-def _apply(*, product_delta: dict[int, int], variant_delta: dict[int, int]) -> None:
-    """One UPDATE per table, so a checkout's query count does not grow with its cart lines."""
+def _apply(*, rows: StockRows, product_delta: dict[int, int], variant_delta: dict[int, int]) -> None:
+    """One UPDATE per table, so a checkout's query count does not grow with its cart lines.
+
+    Each product changed (directly or through a variant) gets `stock_version + 1`; after commit the cache
+    drops only the pages showing those products, and every page when one went in or out of stock.
+    """
     _add_to_stock(ProductVariant, variant_delta)
-    _add_to_stock(Product, product_delta)
+    _add_to_stock(Product, product_delta, stock_version=F("stock_version") + 1)
+    invalidate_product_stock(
+        versions={pk: rows.products[pk].stock_version + 1 for pk in product_delta},
+        listings_changed=any(
+            (rows.products[pk].stock > 0) != (rows.products[pk].stock + d > 0) for pk, d in product_delta.items()
+        ),
+    )
 
 
-def _add_to_stock(model, deltas: dict[int, int]) -> None:
+def _add_to_stock(model, deltas: dict[int, int], **also) -> None:
     """`UPDATE ... SET stock = stock + CASE id WHEN .. THEN .. END WHERE id IN (..)` on locked rows."""
     if not deltas:
         return
-    model.objects.filter(pk__in=list(deltas)).update(
+    model.objects.filter(pk__in=list(deltas)).stock_update(
         stock=F("stock")
-        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), output_field=IntegerField())
+        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), output_field=IntegerField()),
+        **also,
     )
 
 

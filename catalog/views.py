@@ -1,11 +1,16 @@
 """Thin catalog viewsets: public reads (cached in Redis for non-staff), staff writes through services."""
 
+import re
+from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpResponse
+import django_filters
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator as DjangoPaginator
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
@@ -13,7 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.cache import cached_response_get, response_cache_key
+from catalog.cache import cached_count, cached_response_get, cached_response_set, page_etag
 from catalog.filters import CategoryFilter, ProductFilter
 from catalog.images import upload_size_check
 from catalog.models import Category, Product, ProductImage, ProductVariant
@@ -31,8 +36,79 @@ from catalog.serializers import (
     VariantOutputSerializer,
 )
 from config.metrics import catalog_cache_record
+from config.pagination import PageNumberPagination
 
 CACHE_HEADER = "X-Cache"
+PUBLIC = "public, no-cache"  # shared caches may keep it but must revalidate (ETag / If-None-Match)
+PRIVATE = "private, no-store"  # staff: may include inactive items
+
+
+def _not_modified(request, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return "*" in tags or etag in tags or f"W/{etag}" in tags  # If-None-Match compares weakly (RFC 9110)
+
+
+def _normalized(viewset, name: str, data) -> str | None:
+    """The canonical text of one query parameter for the cache key; None when it is invalid."""
+    raw = data.get(name)  # the last value of a repeated parameter, as the filter and the paginator read it
+    if name in ("page", "page_size"):
+        raw = raw.strip()
+        return str(int(raw)) if raw.isascii() and raw.isdigit() else raw  # "02" is page 2; "last" is DRF's last page
+    filterset = getattr(viewset, "filterset_class", None)
+    flt = filterset.base_filters.get(name) if filterset else None
+    if flt is None:
+        return raw
+    if isinstance(flt, django_filters.ModelChoiceFilter):
+        return raw  # looked up by slug in the database; an unknown slug is a 400 (never cached)
+    try:
+        value = flt.field.clean(flt.field.widget.value_from_datadict(data, {}, name))
+    except ValidationError:
+        return None
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, list | tuple):  # ordering
+        return ",".join(value)
+    return value.lower() if name == "brand" else str(value)  # brand is matched case-insensitively
+
+
+def _public_response(request, body: bytes, etag: str, cache_state: str) -> HttpResponse:
+    """A public catalog page, or 304 when the client already holds these exact bytes."""
+    headers = {"ETag": etag, "Cache-Control": PUBLIC, CACHE_HEADER: cache_state}
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+        for name, value in headers.items():
+            response[name] = value
+        return response
+    return HttpResponse(body, content_type="application/json", headers=headers)
+
+
+class _CountCachedPaginator(DjangoPaginator):
+    """Django's paginator whose count comes from catalog.cache.cached_count when the view gives a key."""
+
+    def __init__(self, *args, count_key: tuple[str, int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self) -> int:
+        if self.count_key is None:
+            return super().count
+        key, version = self.count_key
+        return cached_count(key=key, version=version, compute=lambda: DjangoPaginator.count.func(self))
+
+
+class CatalogPagination(PageNumberPagination):
+    """The shop's pagination; a public list's COUNT(*) is cached per filter set and catalog version."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        count_key = getattr(view, "count_key", None)
+        self.django_paginator_class = lambda *a, **kw: _CountCachedPaginator(*a, count_key=count_key, **kw)
+        return super().paginate_queryset(queryset, request, view)
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):
@@ -56,70 +132,82 @@ class CachedReadMixin:
     """
 
     cache_query_params: tuple[str, ...] = ("page", "page_size")
+    pagination_class = CatalogPagination
+    count_key: tuple[str, int] | None = None
 
-    def _cache_parts(self, request) -> tuple[str, str]:
-        params = sorted(
-            (name, value) for name, values in request.GET.lists() if name in self.cache_query_params for value in values
-        )
-        kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
-        # The host is part of the key because paginated bodies carry absolute next/previous links.
-        view = f"{self.basename}:{self.action}:{kwargs}:{request.get_host()}"
+    @classmethod
+    def cache_parts(cls, request, *, basename: str, action: str, kwargs: dict) -> tuple[str, str] | None:
+        """(view, query) of the cache key, or None when a parameter is invalid (the request is a 400, not cached).
+
+        Also used by catalog.middleware before the view exists. The query part holds the *normalized*
+        filter values (what the filter form cleans them to: `min_price=0`, `0.0` and `0.000` share one
+        entry), the last value of a repeated parameter (what the filter reads) and nothing else: unknown
+        parameters cannot grow Redis. The scheme and host are in the key because bodies carry absolute links.
+        """
+        params = []
+        for name in cls.cache_query_params:
+            if name in request.GET:
+                value = _normalized(cls, name, request.GET)
+                if value is None:
+                    return None
+                if value != "":
+                    params.append((name, value))
+        url_kwargs = ",".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
+        view = f"{basename}:{action}:{url_kwargs}:{request.scheme}://{request.get_host()}"
         return view, urlencode(params)
 
+    def _cache_parts(self, request) -> tuple[str, str] | None:
+        return self.cache_parts(request, basename=self.basename, action=self.action, kwargs=self.kwargs)
+
     @staticmethod
-    def _hit(body: bytes) -> HttpResponse:
+    def _hit(request, page) -> HttpResponse:
         # The stored bytes are the rendered JSON: a hit neither unpickles a structure nor renders it.
         catalog_cache_record(hit=True)
-        return HttpResponse(body, content_type="application/json", headers={CACHE_HEADER: "HIT"})
-
-    def dispatch(self, request, *args, **kwargs):
-        """Answer an anonymous cache hit before DRF's request cycle (authentication, negotiation, rendering).
-
-        Only a GET with no credentials at all (no Authorization header, no session cookie) asking for JSON
-        takes this path; anything else, and every miss, goes through DRF as usual.
-        """
-        action = getattr(self, "action_map", {}).get("get")
-        if (
-            request.method == "GET"
-            and action in ("list", "retrieve")
-            and "HTTP_AUTHORIZATION" not in request.META
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "text/html" not in request.META.get("HTTP_ACCEPT", "")
-            and "format" not in request.GET
-            # DRF's test client authenticates without credentials on the request (force_authenticate).
-            and getattr(request, "_force_auth_user", None) is None
-        ):
-            self.action, self.kwargs = action, kwargs
-            view, query = self._cache_parts(request)
-            body, _ = cached_response_get(view=view, query=query)
-            if body is not None:
-                return self._hit(body)
-        return super().dispatch(request, *args, **kwargs)
+        return _public_response(request, page.body, page.etag, "HIT")
 
     def _cached(self, request, compute):
         if _is_staff(request):
             response = compute()
             response[CACHE_HEADER] = "BYPASS"
+            response["Cache-Control"] = PRIVATE
             return response
         if request.accepted_renderer.format != "json":  # the browsable API (DEBUG) is never cached
             return compute()
-        view, query = self._cache_parts(request)
+        parts = self._cache_parts(request)
+        if parts is None:  # an invalid filter value: the filter backend answers 400
+            return compute()
+        view, query = parts
         # The version is read before the database, so a page computed during a write is stored under a
         # version that the write's commit makes obsolete.
-        body, version = cached_response_get(view=view, query=query)
-        if body is not None:
-            return self._hit(body)
+        page = cached_response_get(view=view, query=query)
+        if page.body is not None:
+            return self._hit(request, page)
+        version = page.version
+        # the filter set without paging or host: what the list's COUNT(*) depends on
+        filters = re.sub(r"(^|&)page(_size)?=[^&]*", "", query)
+        url_kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
+        self.count_key = (f"{self.basename}:{self.action}:{url_kwargs}:{filters}", version)
+        self.stock_deps = {}  # product id -> stock_version of every product the page shows (filled while serializing)
         response = compute()
-        if response.status_code == status.HTTP_200_OK:
-            key = response_cache_key(view=view, query=query, version=version)
-
-            def store(rendered) -> None:  # a post-render callback that returned a value would replace the response
-                cache.set(key, rendered.content)
-
-            response.add_post_render_callback(store)
-        response[CACHE_HEADER] = "MISS"
+        if response.status_code != status.HTTP_200_OK:
+            response[CACHE_HEADER] = "MISS"
+            return response
+        deps = self.stock_deps
+        # Rendered here rather than in finalize_response, so the stored bytes and the ETag are what is sent.
+        response.accepted_renderer = request.accepted_renderer
+        response.accepted_media_type = request.accepted_media_type
+        response.renderer_context = self.get_renderer_context()
+        response.render()
+        body = response.content
+        etag = page_etag(body)
+        cached_response_set(view=view, query=query, version=version, body=body, etag=etag, stock_deps=deps)
         catalog_cache_record(hit=False)
-        return response
+        return _public_response(request, body, etag, "MISS")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["stock_deps"] = getattr(self, "stock_deps", None)
+        return context
 
     def list(self, request, *args, **kwargs):
         return self._cached(request, lambda: super(CachedReadMixin, self).list(request, *args, **kwargs))
@@ -276,6 +364,8 @@ class VariantViewSet(CachedReadMixin, viewsets.ModelViewSet):
         if not hasattr(self, "_product"):
             products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
             self._product = get_object_or_404(products, slug=self.kwargs["slug"])
+            if getattr(self, "stock_deps", None) is not None:  # its variants' stock is on the page
+                self.stock_deps[self._product.pk] = self._product.stock_version
         return self._product
 
     def get_queryset(self):

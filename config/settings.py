@@ -101,6 +101,8 @@ MIDDLEWARE = [
     # Before anything that can answer on its own (CommonMiddleware, the views' early cache hits).
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Anonymous catalog cache hits, answered here: after the headers every response carries, before the rest.
+    "catalog.middleware.CatalogCacheHitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -334,3 +334,28 @@ def test_image_inline_refuses_a_file_that_is_not_an_image(admin_client, settings
     assert response.status_code == 200
     assert "not a valid JPEG, PNG or WebP" in response.content.decode()
     assert not ProductImage.objects.exists() and not any(tmp_path.iterdir())
+
+
+def test_a_big_changelist_counts_from_planner_statistics_not_count_star(admin_client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.admin import EstimatedCountPaginator
+
+    for _ in range(3):
+        ProductFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_ABOVE", 0)  # "big" from the first row
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(CHANGELIST)
+    assert response.status_code == 200
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper() and "catalog_product" in q["sql"]]
+    assert counts == []  # neither the page count nor the "N total" count scans the table
+    assert any("reltuples" in q["sql"] for q in ctx.captured_queries)
+
+    # a filtered list still counts exactly
+    with CaptureQueriesContext(connection) as ctx:
+        assert admin_client.get(CHANGELIST, {"q": "Product"}).status_code == 200
+    assert any("COUNT(" in q["sql"].upper() for q in ctx.captured_queries)

@@ -156,6 +156,27 @@ def test_product_list_runs_a_constant_number_of_queries(api_client, many_product
     assert len(response.json()["results"]) == page_size
     assert response.json()["results"][0]["thumbnail"].endswith(".webp")
     assert response["X-Cache"] == "MISS"
+    # another page of the same filter set (or the same page for another host): the count is cached
+    with django_assert_num_queries(3):
+        other = api_client.get(PRODUCTS, {"page_size": page_size, "page": 1}, HTTP_HOST="testserver:8001")
+    assert other.status_code == 200, other.content
+    assert other["X-Cache"] == "MISS" and other.json()["count"] == response.json()["count"]
+
+
+def test_the_cached_count_follows_the_catalog(api_client, many_products, django_capture_on_commit_callbacks):
+    before = api_client.get(PRODUCTS).json()["count"]
+    with django_capture_on_commit_callbacks(execute=True):
+        Product.objects.filter(pk=Product.objects.first().pk).update(is_active=False)
+    after = api_client.get(PRODUCTS, {"page": 1}, HTTP_HOST="testserver:8002").json()["count"]
+    assert after == before - 1
+
+
+def test_variant_lists_of_two_products_do_not_share_a_count(api_client):
+    one, two = ProductFactory(slug="one"), ProductFactory(slug="two")
+    VariantFactory(product=one)
+    VariantFactory.create_batch(2, product=two)
+    assert api_client.get(f"{PRODUCTS}one/variants/").json()["count"] == 1
+    assert api_client.get(f"{PRODUCTS}two/variants/").json()["count"] == 2
 
 
 @pytest.mark.parametrize("page_size", [1, 100])

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from catalog.exceptions import InsufficientStock, InvalidStockChange
@@ -272,3 +272,29 @@ def test_stock_above_the_integer_column_is_refused_clearly():
     assert exc.value.status_code == 400 and str(INTEGER_MAX) in exc.value.message
     product.refresh_from_db()
     assert product.stock == 10
+
+
+# --- Round trips ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lines", [1, 5, 20])
+def test_a_product_only_stock_change_is_two_statements_whatever_the_lines(lines):
+    products = [ProductFactory(stock=10) for _ in range(lines)]
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        stock_adjust_many(changes=[StockChange(p.pk, None, -1) for p in products], reason="order")
+    sql = [q["sql"] for q in ctx.captured_queries]
+    # lock + check + UPDATE ... in one statement, then the ledger rows in one INSERT; no savepoint
+    assert len(sql) == 2, sql
+    assert sql[0].lstrip().startswith("WITH") and sql[1].startswith('INSERT INTO "catalog_stockmovement"')
+
+
+def test_a_refused_product_change_writes_nothing_and_leaves_the_transaction_usable():
+    plenty, scarce = ProductFactory(stock=10), ProductFactory(stock=1)
+    with transaction.atomic():
+        with pytest.raises(InsufficientStock) as refused:
+            stock_adjust_many(
+                changes=[StockChange(plenty.pk, None, -2), StockChange(scarce.pk, None, -2)], reason="order"
+            )
+        assert refused.value.extra["available"] == 1
+        assert Product.objects.get(pk=plenty.pk).stock == 10  # the transaction still answers
+    assert not StockMovement.objects.filter(reason="order").exists()
