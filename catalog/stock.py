@@ -83,7 +83,9 @@ def stock_adjust_many(
     # No savepoint: the one statement that can refuse the batch writes nothing when it does, so a refusal
     # leaves the transaction as it was; any other error aborts the caller's transaction as a whole.
     with transaction.atomic(savepoint=False):
-        if any(c.variant_id is not None for c in changes):
+        # The one-statement path is PostgreSQL's (unnest, FOR UPDATE in a CTE); SQLite (`make run`) takes the
+        # general path, where its IMMEDIATE transactions already serialize writers.
+        if connection.vendor != "postgresql" or any(c.variant_id is not None for c in changes):
             rows = _lock(changes)
             _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
             return
