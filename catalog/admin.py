@@ -15,6 +15,7 @@ from catalog import services
 from catalog.exceptions import CatalogConflict, InvalidCatalogInput
 from catalog.images import image_clean
 from catalog.models import Category, Product, ProductImage, ProductVariant, StockMovement
+from common.admin import ReadOnlyAdminMixin
 
 
 def _copy_fields(target, source) -> None:
@@ -358,19 +359,10 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "product", "variant", "delta", "stock_after", "reason", "reference", "user"]
     list_filter = ["reason", "created_at"]
     search_fields = ["product__name", "product__sku", "variant__sku", "reference"]
     list_select_related = ["product", "variant__product", "user"]
     date_hierarchy = "created_at"
     ordering = [F("created_at").desc(), "-id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
+from common.admin import ReadOnlyAdminMixin
 from coupons.exceptions import InvalidCouponInput
 from coupons.models import Coupon, CouponRedemption
 from coupons.selectors import coupon_normalize_code
@@ -100,19 +101,10 @@ class CouponAdmin(admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(admin.ModelAdmin):
+class CouponRedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Facts, not settings: redemptions are written by checkout and released by cancellation only."""
 
     list_display = ["coupon", "order", "user", "amount", "created_at", "released_at"]
     list_filter = [("released_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["coupon__code", "user__email", "order__number"]
     list_select_related = ["coupon", "order", "user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
