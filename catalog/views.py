@@ -341,6 +341,20 @@ _product_slug = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH
 _variant_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Variant id")
 
 
+
+class ProductScopedMixin:
+    """Views under /api/catalog/products/{slug}/…: the product of the URL, visible to this caller, or a 404."""
+
+    product_stock_on_page = False
+
+    def get_product(self) -> Product:
+        if not hasattr(self, "_product"):
+            products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
+            self._product = get_object_or_404(products, slug=self.kwargs["slug"])
+            if self.product_stock_on_page and getattr(self, "stock_deps", None) is not None:
+                self.stock_deps[self._product.pk] = self._product.stock_version
+        return self._product
+
 @extend_schema_view(
     list=extend_schema(summary="Variants of a product", parameters=[_product_slug]),
     retrieve=extend_schema(parameters=[_product_slug, _variant_id]),
@@ -355,18 +369,13 @@ _variant_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, de
     ),
     destroy=extend_schema(parameters=[_product_slug, _variant_id], responses={204: None}),
 )
-class VariantViewSet(CachedReadMixin, viewsets.ModelViewSet):
+class VariantViewSet(ProductScopedMixin, CachedReadMixin, viewsets.ModelViewSet):
     permission_classes = [IsStaffOrReadOnly]
     queryset = ProductVariant.objects.all()
     serializer_class = VariantOutputSerializer
 
-    def get_product(self) -> Product:
-        if not hasattr(self, "_product"):
-            products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
-            self._product = get_object_or_404(products, slug=self.kwargs["slug"])
-            if getattr(self, "stock_deps", None) is not None:  # its variants' stock is on the page
-                self.stock_deps[self._product.pk] = self._product.stock_version
-        return self._product
+    # Its variants' stock is on the page: the page depends on the product's stock version.
+    product_stock_on_page = True
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -415,17 +424,12 @@ _image_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, desc
     ),
     destroy=extend_schema(parameters=[_product_slug, _image_id], responses={204: None}),
 )
-class ProductImageViewSet(CachedReadMixin, viewsets.ModelViewSet):
+class ProductImageViewSet(ProductScopedMixin, CachedReadMixin, viewsets.ModelViewSet):
     permission_classes = [IsStaffOrReadOnly]
     queryset = ProductImage.objects.all()
     serializer_class = ImageOutputSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_product(self) -> Product:
-        if not hasattr(self, "_product"):
-            products = selectors.product_list(include_inactive=_is_staff(self.request)).prefetch_related(None)
-            self._product = get_object_or_404(products, slug=self.kwargs["slug"])
-        return self._product
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
