@@ -17,30 +17,37 @@ from config.settings import s3_media_storage
 from tests.catalog.imaging import gps_exif, image_bytes, upload
 from tests.factories import ProductFactory
 
-MOTO_PORT = 17301  # in the media helper's private range 17300-17399
-ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
 BUCKET = "shop-media-test"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def moto_server():
+    # A port nobody holds, so the tests can only ever talk to the server they started (never a leftover one).
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)],
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", MOTO_PORT), timeout=1):
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 pytest.fail("moto server did not start")
             time.sleep(0.2)
-    yield ENDPOINT
+    assert process.poll() is None, "moto server exited"
+    yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
 
@@ -84,7 +91,7 @@ def download(url: str) -> bytes:
 
 @pytest.mark.django_db
 def test_images_live_in_the_bucket_with_absolute_urls_and_no_exif(
-    s3, staff_client, api_client, django_capture_on_commit_callbacks
+    s3, moto_server, staff_client, api_client, django_capture_on_commit_callbacks
 ):
     # given
     ProductFactory(slug="lamp")
@@ -102,8 +109,8 @@ def test_images_live_in_the_bucket_with_absolute_urls_and_no_exif(
     image = ProductImage.objects.get()
     assert keys(s3) == sorted([image.image.name, image.thumbnail.name])
     body = api_client.get("/api/catalog/products/lamp/").json()["images"][0]
-    assert body["url"] == f"{ENDPOINT}/{BUCKET}/{image.image.name}"
-    assert body["thumbnail_url"] == f"{ENDPOINT}/{BUCKET}/{image.thumbnail.name}"
+    assert body["url"] == f"{moto_server}/{BUCKET}/{image.image.name}"
+    assert body["thumbnail_url"] == f"{moto_server}/{BUCKET}/{image.thumbnail.name}"
     with Image.open(io.BytesIO(download(body["url"]))) as original:
         assert original.size == (900, 600) and not original.getexif()
     with Image.open(io.BytesIO(download(body["thumbnail_url"]))) as thumbnail:
