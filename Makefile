@@ -85,7 +85,7 @@ check: $(VENV)/.installed-dev
 # Load benchmarks (not tests): own database shop_bench, gunicorn DEBUG=false, wrk on loopback; see benchmarks/run.py.
 bench: $(VENV)/.installed-run
 	command -v wrk >/dev/null || { $$(command -v sudo) apt-get update -qq && $$(command -v sudo) apt-get install -y -qq wrk; }
-	$(PY) benchmarks/run.py
+	$(if $(SCALE),BENCH_SCALE=$(SCALE) )$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) $(DEPLOY_VENV) db.sqlite3 staticfiles

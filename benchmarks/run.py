@@ -22,7 +22,8 @@ identical query parameters (varying `page` or `ordering` instead would change th
 
 Knobs (environment): BENCH_DURATION (s per wrk scenario, 10), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3: interleaved
 rounds of ceiling / cached list / uncached list), BENCH_WORKERS (4), BENCH_THREADS (gunicorn threads per worker, 4),
-BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS (100000; 0 skips the search phase), BENCH_BUYERS (200),
+BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS (100000; 0 skips the search phase), BENCH_SCALE (`make bench
+SCALE=N`: only the scale scenarios, on N products bulk-seeded by benchmarks/bulk_seed.py), BENCH_BUYERS (200),
 BENCH_HOT_STOCK (BUYERS/2), BENCH_DATABASE (shop_bench), BENCH_OUTPUT (benchmarks/: where the results go),
 BENCH_MAX_SECONDS (2400: hard bound on the whole run), DATABASE_URL, REDIS_URL.
 
@@ -74,6 +75,8 @@ def main() -> int:
         log(f"recreating database {DB_NAME}; logs in {tmp}")
         harness.recreate_database(env["DATABASE_URL"])
         harness.manage(env, "migrate", "--noinput")
+        if harness.SCALE:  # the admin changelist scenario renders admin pages: DEBUG=false needs the manifest
+            harness.manage(env, "collectstatic", "--noinput", "-v0")
         harness.django_setup()
         results["config"]["seed"] = harness.seed(env, PRODUCTS)
         server = harness.Server(env, tmp).start()

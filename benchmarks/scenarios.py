@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks.bulk_seed import bulk_seed
 from benchmarks.harness import (
     BUYERS,
     CEILING,
@@ -30,6 +31,7 @@ from benchmarks.harness import (
     HOT_STOCK,
     LIST,
     ROUNDS,
+    SCALE,
     SEARCH_PRODUCTS,
     WEBHOOK_SECRET,
     count_queries,
@@ -467,6 +469,47 @@ def search(bench: Bench) -> None:
         f"queries {entry['queries']}, example {path}")
 
 
+# --- scale (make bench SCALE=N) ---------------------------------------------------------------------------------
+
+
+def scale(bench: Bench) -> None:
+    """The catalog grown to SCALE products (benchmarks/bulk_seed.py): list page 1 and filtered search (each
+    request a cache miss), and a logged-in superuser's admin product changelist, sequential p50/p95."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from catalog.models import Product
+
+    bench.results["config"]["scale_seed"] = bulk_seed(SCALE)
+    total = Product.objects.count()
+    label = f"{total / 1_000_000:g}M" if total >= 1_000_000 else f"{total // 1000}k"
+    page_one = [("GET", LIST, {}, None)]
+    searches = search_requests(200)
+    User = get_user_model()
+    admin, _ = User.objects.get_or_create(email="bench-admin@example.com",
+                                          defaults={"is_staff": True, "is_superuser": True})  # fmt: skip
+    client = Client()
+    client.force_login(admin)
+    cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"}
+    changelist = [("GET", "/admin/catalog/product/", cookie, None)]
+    n = 100
+    for name, requests, bust, path in [
+        (f"scale {label}: list page 1 uncached", page_one, True, LIST),
+        (f"scale {label}: filtered search uncached", searches, True, searches[0][1]),
+        (f"scale {label}: admin product changelist", changelist, False, changelist[0][1]),
+    ]:
+        headers = {} if bust else {"HTTP_COOKIE": cookie["Cookie"]}
+        queries = count_queries("GET", path, host=unique_host(), headers=headers)
+        sample = sequential_sample(bench.port, requests, bust_base=next_bust_base() if bust else None, n=n)
+        entry = {"p50_ms": sample["p50_ms"], "p95_ms": sample["p95_ms"], "p99_ms": sample["p99_ms"],
+                 "queries": queries["queries"], "sequential": sample, "example": path,
+                 "note": f"{total} products; {n} sequential requests, statuses {sample['statuses']}"}
+        bench.results["scenarios"][name] = entry
+        log(f"{name}: sequential p50 {sample['p50_ms']} ms, p95 {sample['p95_ms']} ms, queries {entry['queries']}, "
+            f"statuses {sample['statuses']}")
+
+
 # (group, its scenarios in order, whether the run goes on when the group fails). A group stops at its first
 # Skip or failure, which results["skipped"][group] records.
 GROUPS = [
@@ -475,3 +518,5 @@ GROUPS = [
     ("webhook", [webhook], True),
     *([("search", [search], False)] if SEARCH_PRODUCTS else []),
 ]
+if SCALE:  # `make bench SCALE=N` measures the big catalog only
+    GROUPS = [("scale", [scale], False)]

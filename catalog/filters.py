@@ -2,13 +2,32 @@
 (DjangoFilterBackend raises DRF's ValidationError with the form errors)."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Func, TextField
 from django.db.models.functions import Lower
 
 from catalog.models import Category, Product
 from catalog.services import category_descendant_ids
 
 BOOL_CHOICES = [("true", "true"), ("false", "false")]
+
+
+# Joins the searched fields so one value never matches across two of them; a search term containing it matches
+# nothing (no field can hold it from a form or the API in practice).
+SEARCH_SEPARATOR = "\x1f"
+
+
+class ProductSearchText(Func):
+    """name, sku, brand and description as ONE text: `ProductSearchText() icontains v` compiles on PostgreSQL to
+    `UPPER(("name" || '\x1f' || "sku" || ...)::text) LIKE UPPER('%v%')`, the exact expression of the single
+    pg_trgm GIN index of migration 0006, so `search=` is one index scan instead of four ORed ones. The same plain
+    SQL (`||` and a string literal) runs on SQLite (`make run`) as a scan."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = f" || '{SEARCH_SEPARATOR}' || "
+    output_field = TextField()
+
+    def __init__(self):
+        super().__init__(F("name"), F("sku"), F("brand"), F("description"))
 
 
 class StrictBooleanFilter(django_filters.ChoiceFilter):
@@ -82,13 +101,10 @@ class ProductFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # icontains is UPPER(col) LIKE UPPER('%v%') on PostgreSQL: served by the pg_trgm GIN indexes (0003).
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(sku__icontains=value)
-            | Q(brand__icontains=value)
-            | Q(description__icontains=value)
-        )
+        if SEARCH_SEPARATOR in value:
+            return queryset.none()
+        # Substring, case-insensitive, in any of the four fields: see ProductSearchText.
+        return queryset.alias(search_text=ProductSearchText()).filter(search_text__icontains=value)
 
 
 class CategoryFilter(django_filters.FilterSet):

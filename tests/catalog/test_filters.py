@@ -67,6 +67,29 @@ def test_search_covers_name_description_sku_and_brand(api_client, catalog, term,
     assert slugs(api_client.get(PRODUCTS, {"search": term})) == expected
 
 
+def test_search_does_not_match_across_two_fields(api_client, catalog):
+    # "Tee" is the end of a name and "Acme" the brand: the one concatenated search text must not join them.
+    assert slugs(api_client.get(PRODUCTS, {"search": "teeacme"})) == []
+    assert slugs(api_client.get(PRODUCTS, {"search": "tee\x1facme"})) == []
+
+
+def test_search_is_one_scan_of_the_one_trigram_index(catalog):
+    """The filter's SQL expression must be the one migration 0006 indexed, or every search scans the table."""
+    from django.db import connection, transaction
+
+    from catalog.filters import ProductFilter
+
+    queryset = ProductFilter({"search": "linen"}, queryset=Product.objects.all()).qs.order_by()
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # a four-row table: make the planner show the index it would use on a big one
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert plan.count("catalog_prod_search_trgm") == 1, plan
+    assert "_trgm" not in plan.replace("catalog_prod_search_trgm", ""), plan
+
+
 def test_filters_combine(api_client, catalog):
     params = {"category": "clothing", "brand": "acme", "in_stock": "true"}
     assert slugs(api_client.get(PRODUCTS, params)) == ["tee"]
