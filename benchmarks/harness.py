@@ -44,6 +44,7 @@ HOT_STOCK = _int("BENCH_HOT_STOCK", BUYERS // 2)
 MAX_SECONDS = _int("BENCH_MAX_SECONDS", 2400)
 SAMPLES = _int("BENCH_SAMPLES", 200)
 ROUNDS = _int("BENCH_ROUNDS", 3)
+ONLY = {g.strip() for g in os.environ.get("BENCH_GROUPS", "").split(",") if g.strip()}
 DB_NAME = os.environ.get("BENCH_DATABASE", "shop_bench")
 WEBHOOK_SECRET = "whsec_bench_" + "0123456789abcdef" * 2
 PYTHON = sys.executable

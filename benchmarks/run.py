@@ -24,7 +24,8 @@ Knobs (environment): BENCH_DURATION (s per wrk scenario, 10), BENCH_CONNECTIONS 
 rounds of ceiling / cached list / uncached list), BENCH_WORKERS (4), BENCH_THREADS (gunicorn threads per worker, 4),
 BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS (100000; 0 skips the search phase), BENCH_SCALE (`make bench
 SCALE=N`: only the scale scenarios, on N products bulk-seeded by benchmarks/bulk_seed.py), BENCH_BUYERS (200),
-BENCH_HOT_STOCK (BUYERS/2), BENCH_DATABASE (shop_bench), BENCH_OUTPUT (benchmarks/: where the results go),
+BENCH_HOT_STOCK (BUYERS/2), BENCH_GROUPS (e.g. `checkout,webhook`: only those groups, after the catalog's
+query counts), BENCH_DATABASE (shop_bench), BENCH_OUTPUT (benchmarks/: where the results go),
 BENCH_MAX_SECONDS (2400: hard bound on the whole run), DATABASE_URL, REDIS_URL.
 
 A smoke run that leaves the committed results and database alone:

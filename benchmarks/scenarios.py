@@ -30,6 +30,7 @@ from benchmarks.harness import (
     DURATION,
     HOT_STOCK,
     LIST,
+    ONLY,
     ROUNDS,
     SCALE,
     SEARCH_PRODUCTS,
@@ -520,3 +521,6 @@ GROUPS = [
 ]
 if SCALE:  # `make bench SCALE=N` measures the big catalog only
     GROUPS = [("scale", [scale], False)]
+if ONLY:  # BENCH_GROUPS=checkout,webhook: only these groups, after catalog_queries (the others use what it prepares)
+    GROUPS = [g if g[0] in ONLY or g[0] != "catalog" else ("catalog", [catalog_queries], False)
+              for g in GROUPS if g[0] in ONLY or g[0] == "catalog"]
