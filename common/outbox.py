@@ -45,8 +45,9 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
         try:
             _publish(message)
         except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-            logger.warning("Outbox: publishing %s (%s) failed: %r; the sweep retries it.",
-                           message.task, message.pk, exc)
+            logger.warning(
+                "Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc
+            )
             OutboxMessage.objects.filter(pk=message.pk).update(
                 attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
             )
