@@ -65,14 +65,17 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
 _MARK_PUBLISHED = """
 WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
 UPDATE common_outboxmessage SET published_at = %(now)s, attempts = attempts + 1, last_error = ''
-FROM async_commit WHERE id = ANY(%(ids)s) AND published_at IS NULL
+FROM async_commit WHERE id = ANY(%(ids)s)
 """
+# By primary key alone: with `AND published_at IS NULL` the planner walks the partial index of unpublished rows,
+# as long as the backlog (a broker outage's), per mark. A row the sweep published meanwhile is marked again,
+# which is true: it was published twice.
 
 
 def _mark_published(ids: list) -> None:
     if connection.in_atomic_block or connection.vendor != "postgresql":
         # Inside a caller's transaction the setting would outlive this statement: the plain update.
-        OutboxMessage.objects.filter(pk__in=ids, published_at__isnull=True).update(
+        OutboxMessage.objects.filter(pk__in=ids).update(
             published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
         )
         return
