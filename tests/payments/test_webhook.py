@@ -126,9 +126,7 @@ def test_a_bad_signature_answers_the_same_json_body(api_client, fake_stripe):
 
     response = post_raw(api_client, payload, sign(payload, secret="whsec_somebody_else"))
 
-    assert response.json() == {
-        "detail": "The Stripe-Signature header does not verify (forged, stale or wrong secret)."
-    }
+    assert response.json() == {"detail": "The Stripe-Signature header does not verify (forged, stale or wrong secret)."}
 
 
 def test_webhook_needs_no_authentication_or_csrf(fake_stripe):
