@@ -3,9 +3,11 @@
 A queued task is first a row (`OutboxMessage`) written in the caller's transaction, so it commits or
 rolls back with the business change. After the commit the relay publishes it to the broker and marks
 it published; what the relay could not publish (broker down, process killed between commit and
-publish) is published by `outbox_relay_pending`, run by Celery beat. Rows are locked with
-`SKIP LOCKED` while they are published, so concurrent relays never publish one message twice.
-Delivery is at least once (a crash between publish and mark republishes); tasks are idempotent.
+publish) is published by `outbox_relay_pending`, run by Celery beat. The sweep locks the rows it
+publishes (`SKIP LOCKED`), so concurrent sweeps never publish one message twice; the after-commit relay
+publishes only the rows its own transaction just wrote, which the sweep leaves alone for a grace period,
+and marks them in one statement. Delivery is at least once (a crash between publish and mark, or a
+publish stalled past the grace period, publishes again); tasks are idempotent.
 """
 
 import logging
@@ -14,7 +16,8 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from common.models import OutboxMessage
@@ -42,8 +45,9 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
         try:
             _publish(message)
         except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-            logger.warning("Outbox: publishing %s (%s) failed: %r; the sweep retries it.",
-                           message.task, message.pk, exc)
+            logger.warning(
+                "Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc
+            )
             OutboxMessage.objects.filter(pk=message.pk).update(
                 attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
             )
@@ -55,19 +59,54 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
     return published
 
 
-def outbox_publish(*, message_ids: list) -> int:
-    """Publish these messages now unless another relay holds or already published them. Never raises."""
+# The mark is a hint, not a fact that must survive: lost in a database crash, it only makes the sweep publish
+# the message once more, which at-least-once delivery allows. So its commit does not wait for the WAL flush
+# (`synchronous_commit` off for this one statement's own transaction): one round trip, no fsync.
+_MARK_PUBLISHED = """
+WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+UPDATE common_outboxmessage SET published_at = %(now)s, attempts = attempts + 1, last_error = ''
+FROM async_commit WHERE id = ANY(%(ids)s)
+"""
+# By primary key alone: with `AND published_at IS NULL` the planner walks the partial index of unpublished rows,
+# as long as the backlog (a broker outage's), per mark. A row the sweep published meanwhile is marked again,
+# which is true: it was published twice.
+
+
+def _mark_published(ids: list) -> None:
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        # Inside a caller's transaction the setting would outlive this statement: the plain update.
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_PUBLISHED, {"now": timezone.now(), "ids": ids})
+
+
+def outbox_publish(*, messages: list[OutboxMessage]) -> int:
+    """Publish messages that the caller's transaction has just committed, then mark them. Never raises.
+
+    No lock and no second read: the rows are this process's own and younger than the sweep's grace
+    period. Stops at the first broker failure, recording it on that row; the sweep publishes the rest.
+    """
+    published = []
     try:
-        with transaction.atomic():
-            messages = list(
-                OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=message_ids, published_at__isnull=True)
-                .order_by("created_at", "id")
-            )
-            return _publish_locked(messages)
+        for message in messages:
+            try:
+                _publish(message)
+            except Exception as exc:  # any broker/transport failure: keep the row for the sweep
+                logger.warning("Outbox: publishing %s (%s) failed: %r; the sweep retries it.",
+                               message.task, message.pk, exc)  # fmt: skip
+                OutboxMessage.objects.filter(pk=message.pk).update(
+                    attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+                )
+                break
+            published.append(message.pk)
+        if published:
+            _mark_published(published)
     except Exception:  # after the caller's commit: never turn committed work into an error
-        logger.exception("Outbox: relaying %s failed; the sweep retries it.", message_ids)
-        return 0
+        logger.exception("Outbox: relaying %s failed; the sweep retries it.", [m.pk for m in messages])
+    return len(published)
 
 
 def outbox_relay_pending(*, grace: timedelta | None = None, batch_size: int | None = None) -> int:

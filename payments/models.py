@@ -57,17 +57,24 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
 
-    stripe_event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
+    stripe_event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
     payload = models.JSONField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        # Declared here rather than with unique=True / db_index=True on the fields, which on PostgreSQL also
+        # build a varchar_pattern_ops copy of each (for LIKE 'prefix%', which nothing here asks): three index
+        # writes fewer per stored event, half its WAL. The webhook's INSERT … ON CONFLICT relies on the constraint.
+        constraints = [models.UniqueConstraint(fields=["stripe_event_id"], name="payments_webhookevent_event_id_uniq")]
+        indexes = [
+            models.Index(fields=["type"], name="webhookevent_type_idx"),
+            models.Index(fields=["status"], name="webhookevent_status_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_event_id}"
-

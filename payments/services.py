@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, connection, transaction
 from django.utils import timezone
 
 from common.money import from_minor, to_minor
@@ -400,11 +400,23 @@ def payment_refund_for_order(*, order, by=None) -> None:
 # --- Webhook events: recording (processing is payments.webhooks) -------------------------------
 
 
-def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
-    """Verify a Stripe webhook delivery and store the event once; queue its processing on commit.
+# Stored as Stripe sent it (PostgreSQL parses the text into jsonb): no Python re-serialization. A redelivery
+# meets the unique event id and inserts nothing, without an error to roll back to a savepoint.
+_WEBHOOK_EVENT_INSERT = """
+INSERT INTO payments_webhookevent (stripe_event_id, type, payload, status, error, received_at)
+VALUES (%(id)s, %(type)s, %(payload)s::jsonb, %(status)s, '', %(now)s)
+ON CONFLICT (stripe_event_id) DO NOTHING
+RETURNING id
+"""
 
-    Returns the event and whether it is new. Missing, forged or stale signatures (Stripe's default
-    5-minute tolerance) raise InvalidInput (400) and store nothing.
+
+def webhook_event_verify(*, payload: bytes, signature: str | None) -> tuple[str, dict]:
+    """The verified event of a webhook delivery: its body as text and as a dict.
+
+    Stripe's own check (`WebhookSignature.verify_header`: every `v1` signature of the header compared in
+    constant time, the timestamp within the 5-minute tolerance); the body is then parsed once, as plain
+    JSON (Stripe's `construct_event` would also build StripeObjects nobody reads here). Missing, forged or
+    stale signatures and bodies that are not a Stripe event raise InvalidInput (400).
     """
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
@@ -412,27 +424,51 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[Webh
     if not signature:
         raise InvalidInput("The Stripe-Signature header is missing.")
     try:
-        stripe.Webhook.construct_event(payload, signature, secret)
-        data = json.loads(payload)
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+        data = json.loads(text)
     except stripe.SignatureVerificationError as exc:
         raise InvalidInput("The Stripe-Signature header does not verify (forged, stale or wrong secret).") from exc
-    except ValueError as exc:
+    except ValueError as exc:  # not UTF-8, or not JSON
         raise InvalidInput("The webhook payload is not a Stripe event.") from exc
-    if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
+    if (
+        not isinstance(data, dict)
+        or data.get("object") == "v2.core.event"  # a thin v2 notification, not an event (as construct_event says)
+        or not data.get("id")
+        or not data.get("type")
+        or not isinstance(data["id"], str)
+        or not isinstance(data["type"], str)
+    ):
         raise InvalidInput("The webhook payload is not a Stripe event.")
+    return text, data
 
+
+def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[int, bool]:
+    """Verify a Stripe webhook delivery and store the event once; queue its processing on commit.
+
+    Returns the event's id and whether it is new. A redelivery of an event not yet processed (still
+    received, or failed) is queued again. Missing, forged or stale signatures (Stripe's default 5-minute
+    tolerance) raise InvalidInput (400) and store nothing. One short transaction: the event row (one
+    `INSERT … ON CONFLICT DO NOTHING`) and its outbox row.
+    """
+    text, data = webhook_event_verify(payload=payload, signature=signature)
+    params = {"id": data["id"], "type": data["type"], "payload": text, "status": WebhookEvent.Status.RECEIVED,
+              "now": timezone.now()}  # fmt: skip
     try:
-        # Insert first (one round trip on the common path); the unique event id catches a redelivery.
         with transaction.atomic():
-            event = WebhookEvent.objects.create(stripe_event_id=data["id"], type=data["type"], payload=data)
-            enqueue_on_commit(process_webhook_event, event_id=event.pk)
-    except IntegrityError:
-        event = WebhookEvent.objects.get(stripe_event_id=data["id"])
-        if event.status in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
-            # Stripe redelivers what we did not finish: queue it again (processing is idempotent).
-            enqueue_on_commit(process_webhook_event, event_id=event.pk)
-        return event, False
-    return event, True
+            with connection.cursor() as cursor:
+                cursor.execute(_WEBHOOK_EVENT_INSERT, params)
+                inserted = cursor.fetchone()
+            if inserted is not None:
+                enqueue_on_commit(process_webhook_event, event_id=inserted[0])
+                return inserted[0], True
+            event_id, status = WebhookEvent.objects.filter(stripe_event_id=data["id"]).values_list("pk", "status").get()
+            if status in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
+                # Stripe redelivers what we did not finish: queue it again (processing is idempotent).
+                enqueue_on_commit(process_webhook_event, event_id=event_id)
+            return event_id, False
+    except DataError as exc:  # verified, yet refused by the columns: an over-long id or type, \u0000 in a string
+        raise InvalidInput("The webhook payload is not a Stripe event.") from exc
 
 
 def webhook_event_reset_for_reprocessing(*, event_id: int) -> bool:

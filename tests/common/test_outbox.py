@@ -1,17 +1,14 @@
 """The transactional outbox behind enqueue_on_commit, on the real Redis broker (a queue private to each test)."""
 
-import json
 import threading
-import uuid
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import pytest
-import redis
 from django.conf import settings
 from django.core import mail
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from common.models import OutboxMessage
@@ -19,7 +16,6 @@ from common.outbox import outbox_purge, outbox_relay_pending
 from common.tasks import enqueue_on_commit
 from config.celery import app
 from tests.factories import UserFactory
-from tests.faults.conftest import _forget_broker_state
 from users.services import user_register
 from users.tasks import send_welcome_email
 
@@ -28,57 +24,15 @@ pytestmark = pytest.mark.django_db
 TASK = "users.tasks.send_welcome_email"
 
 
-class Broker:
-    def __init__(self, url: str, queue: str):
-        self.client, self.queue = redis.Redis.from_url(url), queue
-
-    def task_ids(self) -> list[str]:
-        """The ids of the task messages waiting in this test's queue, oldest first."""
-        return [json.loads(raw)["headers"]["id"] for raw in reversed(self.client.lrange(self.queue, 0, -1))]
-
-
-def _configure(url: str):
-    keys = ("broker_url", "task_always_eager", "task_default_queue", "broker_transport_options")
-    previous = {key: app.conf[key] for key in keys}
-    queue = f"test-outbox-{uuid.uuid4().hex}"
-    app.conf.broker_url = url
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    app.conf.broker_transport_options = {"socket_connect_timeout": 0.5}
-    _forget_broker_state()
-    return previous, queue
-
-
-def _restore(previous):
-    for key, value in previous.items():
-        app.conf[key] = value
-    _forget_broker_state()
-
-
-@pytest.fixture
-def broker():
-    """This process publishes to the real Redis (not eager), on a queue no worker consumes."""
-    parsed = urlparse(settings.REDIS_URL or "redis://127.0.0.1:6379/1")
-    url = f"redis://{parsed.hostname or '127.0.0.1'}:{parsed.port or 6379}/{parsed.path.lstrip('/') or '0'}"
-    previous, queue = _configure(url)
-    broker = Broker(url, queue)
-    yield broker
-    broker.client.delete(queue)
-    _restore(previous)
-
-
-@pytest.fixture
-def dead_broker():
-    previous, _ = _configure("redis://127.0.0.1:1/0")  # nothing listens there
-    yield
-    _restore(previous)
-
-
 def make_rows(count: int, *, age: timedelta = timedelta(minutes=1), published: bool = False) -> list[OutboxMessage]:
     created = timezone.now() - age
     return OutboxMessage.objects.bulk_create(
-        OutboxMessage(task=TASK, kwargs={"user_id": n}, created_at=created + timedelta(milliseconds=n),
-                      published_at=created if published else None)
+        OutboxMessage(
+            task=TASK,
+            kwargs={"user_id": n},
+            created_at=created + timedelta(milliseconds=n),
+            published_at=created if published else None,
+        )
         for n in range(count)
     )
 
@@ -118,6 +72,44 @@ def test_outside_a_transaction_the_row_is_written_then_published_at_once(broker)
     message = OutboxMessage.objects.get()
     assert message.published_at is not None
     assert broker.task_ids() == [str(message.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_commit_the_relay_publishes_and_marks_in_one_statement_without_reading_the_row(broker):
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        enqueue_on_commit(send_welcome_email, user_id=7)
+
+    sql = [q["sql"].strip() for q in queries.captured_queries]
+    assert sql[0] == "BEGIN" and sql[2] == "COMMIT"
+    assert sql[1].startswith('INSERT INTO "common_outboxmessage"')
+    assert len(sql) == 4 and sql[3].startswith("WITH async_commit")
+    message = OutboxMessage.objects.get()
+    assert (message.published_at is not None, message.attempts, message.last_error) == (True, 1, "")
+    assert broker.task_ids() == [str(message.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_marks_relaxed_durability_ends_with_its_statement(broker):
+    enqueue_on_commit(send_welcome_email, user_id=7)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+    with transaction.atomic(), connection.cursor() as cursor:  # and in the next transaction
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+    assert OutboxMessage.objects.get().published_at is not None
+
+
+def test_inside_a_callers_transaction_the_mark_leaves_its_durability_alone(broker, django_capture_on_commit_callbacks):
+    # The test's own transaction stays open around the commit hooks, as an outer caller's would.
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(send_welcome_email, user_id=7)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+    assert OutboxMessage.objects.get().published_at is not None
 
 
 @pytest.mark.django_db(transaction=True)

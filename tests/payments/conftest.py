@@ -7,6 +7,7 @@ import time
 import pytest
 
 from payments.devstripe.fake import FakeStripe
+from tests.common.broker import broker  # noqa: F401 - fixture: publish through the outbox to a real Redis
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 WEBHOOK_URL = "/api/payments/webhook/"

@@ -77,6 +77,58 @@ def test_garbage_header_is_a_400(api_client, fake_stripe):
     assert response.status_code == 400
 
 
+def test_any_of_several_v1_signatures_verifies_as_while_stripe_rolls_its_secret(api_client, fake_stripe):
+    payload = event_payload("customer.created", {"id": "cus_1"})
+    old = sign(payload, secret="whsec_the_old_one").split(",v1=")[1]
+
+    response = post_raw(api_client, payload, f"{sign(payload)},v1={old},v0=ignored")
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_without_a_webhook_secret_the_endpoint_is_a_503_and_stores_nothing(api_client, fake_stripe, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    payload = event_payload("customer.created", {"id": "cus_1"})
+
+    response = post_raw(api_client, payload, sign(payload))
+
+    assert response.status_code == 503
+    assert "STRIPE_WEBHOOK_SECRET" in response.json()["detail"]
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param("not json", id="not-json"),
+        pytest.param('["an", "array"]', id="not-an-object"),
+        pytest.param('{"id": "evt_1", "object": "event"}', id="no-type"),
+        pytest.param('{"id": 12, "type": "customer.created"}', id="id-not-a-string"),
+        pytest.param('{"id": "evt_1", "object": "v2.core.event", "type": "v1.meter"}', id="thin-v2-notification"),
+        pytest.param(event_payload("x" * 101, {"id": "cus_1"}), id="type-longer-than-its-column"),
+        pytest.param(event_payload("customer.created", {"id": "cus_1", "name": "a\u0000b"}), id="nul-in-a-string"),
+        pytest.param('{"id": "evt_1", "type": "customer.created", "amount": NaN}', id="nan"),
+    ],
+)
+def test_a_signed_body_that_is_not_a_storable_stripe_event_is_a_400_and_stores_nothing(
+    api_client, fake_stripe, payload
+):
+    response = post_raw(api_client, payload, sign(payload))
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The webhook payload is not a Stripe event."}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_bad_signature_answers_the_same_json_body(api_client, fake_stripe):
+    payload = event_payload("customer.created", {"id": "cus_1"})
+
+    response = post_raw(api_client, payload, sign(payload, secret="whsec_somebody_else"))
+
+    assert response.json() == {"detail": "The Stripe-Signature header does not verify (forged, stale or wrong secret)."}
+
+
 def test_webhook_needs_no_authentication_or_csrf(fake_stripe):
     from django.test import Client
 
