@@ -80,8 +80,14 @@ def main() -> int:
             harness.manage(env, "collectstatic", "--noinput", "-v0")
         harness.django_setup()
         results["config"]["seed"] = harness.seed(env, PRODUCTS)
-        server = harness.Server(env, tmp).start()
-        bare = harness.Server(env, tmp, bare=True).start()
+        # The shop with gunicorn.conf.py as shipped (BENCH_WORKERS / BENCH_THREADS override), the BARE ceiling with
+        # gunicorn's defaults and the same number of workers and threads.
+        workers, threads = harness.server_shape(env)
+        results["config"].update(workers=workers, threads=threads, gunicorn=harness.gunicorn_config(env),
+                                 shape_from="BENCH_WORKERS / BENCH_THREADS" if harness.WORKERS or harness.THREADS
+                                 else "gunicorn.conf.py")
+        server = harness.Server(env, tmp, workers=harness.WORKERS, threads=harness.THREADS).start()
+        bare = harness.Server(env, tmp, bare=True, workers=workers, threads=threads).start()
         run_groups(Bench(port=server.port, bare_port=bare.port, tmp=tmp, env=env, results=results))
         peaks = server.peak_rss_kb()
         results["peak_rss_mib"] = {str(pid): round(kb / 1024, 1) for pid, kb in peaks.items()}

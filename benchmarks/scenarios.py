@@ -30,20 +30,25 @@ from benchmarks.harness import (
     DURATION,
     HOT_STOCK,
     LIST,
+    MATRIX,
     ONLY,
     ROUNDS,
+    SAMPLES,
     SCALE,
     SEARCH_PRODUCTS,
     WEBHOOK_SECRET,
+    Server,
     count_queries,
     http_get,
     http_request,
     log,
     next_bust_base,
+    parse_matrix,
     percentiles_ms,
     run_wrk,
     seed,
     sequential_sample,
+    start_wrk,
     unique_host,
     write_requests_file,
 )
@@ -122,21 +127,23 @@ BARE_NOTE = "BARE: gunicorn defaults, no apps, no middleware; one view: the cach
 
 
 def list_rounds(bench: Bench) -> None:
-    """Ceiling, cached list and uncached list, interleaved in ROUNDS rounds.
+    """Ceiling, cached list, the list's 304 and uncached list, interleaved in ROUNDS rounds.
 
     Background load on a shared machine drifts, and neighbouring runs see the same drift: each figure is its
     median round, each ratio the median per-round ratio.
     """
     port = bench.port
-    runs = {"ceiling": [], "list cached": [], "list uncached": []}
+    conditional = {"If-None-Match": list_etag(port)}
+    runs = {"ceiling": [], "list cached": [], "list 304": [], "list uncached": []}
     for round_no in range(ROUNDS):
         runs["ceiling"].append(run_wrk(bench.bare_port, CEILING))
         runs["list cached"].append(run_wrk(port, LIST))
+        runs["list 304"].append(run_wrk(port, LIST, headers=conditional))
         runs["list uncached"].append(run_wrk(port, LIST, bust=True))
         log(f"round {round_no + 1}/{ROUNDS}: " + ", ".join(f"{k} {v[-1]['rps']} req/s" for k, v in runs.items()))
     bench.results["round_ratios"] = {
         f"{name} / ceiling": [round(r["rps"] / c["rps"], 3) for r, c in zip(runs[name], runs["ceiling"], strict=True)]
-        for name in ("list cached", "list uncached")
+        for name in ("list cached", "list 304", "list uncached")
     }
 
     def median_run(name):
@@ -145,9 +152,24 @@ def list_rounds(bench: Bench) -> None:
 
     bench.record("ceiling", median_run("ceiling"), note=BARE_NOTE)
     bench.record("list cached", median_run("list cached"), note="anonymous, same URL, warmed")
+    bench.record("list 304", median_run("list 304"),
+                 note="anonymous, If-None-Match: the page's ETag -> 304 Not Modified, empty body "
+                      "(answered by catalog.middleware.CatalogCacheHitMiddleware)")
     bench.record("list uncached", median_run("list uncached"),
                  sample=sequential_sample(port, [("GET", LIST, {}, None)], bust_base=next_bust_base()),
                  note="page_size 20; unique Host port per request -> cache miss")
+
+
+def list_etag(port: int) -> str:
+    """The cached list's ETag, checked to be answered 304 when sent back in If-None-Match."""
+    status, _, headers = http_get(port, LIST)
+    etag = headers.get("ETag")
+    if status != 200 or not etag:
+        raise RuntimeError(f"GET {LIST} answers {status} without an ETag: {headers}")
+    status, body, headers = http_get(port, LIST, headers={"If-None-Match": etag})
+    if status != 304 or body:
+        raise RuntimeError(f"GET {LIST} with If-None-Match {etag} answers {status} ({len(body)} bytes), not 304")
+    return etag
 
 
 def detail_cached(bench: Bench) -> None:
@@ -364,7 +386,8 @@ def checkout_distinct(bench: Bench) -> None:
     entry["catalog_version_bumps"] = catalog_version() - version_before
     entry["verification"] = verify_stock(distinct, 5)
     entry["queries"] = bench.queries["checkout"]
-    entry["note"] = f"{BUYERS} buyers, 1 line each, {CONNECTIONS} concurrent; stock_audit {stock_audit()}"
+    entry["stock_audit"] = stock_audit()
+    entry["note"] = f"{BUYERS} buyers, 1 line each, {CONNECTIONS} concurrent; stock_audit {entry['stock_audit']}"
     bench.results["scenarios"]["checkout distinct"] = entry
     log(f"checkout distinct: {entry}")
 
@@ -382,7 +405,8 @@ def checkout_hot_product(bench: Bench) -> None:
     verification["ok"] = (verification["ok"] and entry["orders"] == HOT_STOCK
                           and entry["statuses"].get("409", 0) == BUYERS - HOT_STOCK)
     entry["queries"] = bench.queries["checkout"]
-    entry["note"] = f"{BUYERS} buyers, stock {HOT_STOCK}, {CONNECTIONS} concurrent; stock_audit {stock_audit()}"
+    entry["stock_audit"] = stock_audit()
+    entry["note"] = f"{BUYERS} buyers, stock {HOT_STOCK}, {CONNECTIONS} concurrent; stock_audit {entry['stock_audit']}"
     bench.results["scenarios"]["checkout hot product"] = entry
     log(f"checkout hot: {entry}")
 
@@ -418,10 +442,12 @@ def webhook(bench: Bench) -> None:
     # Enough unique, freshly signed events that wrk never has to repeat one (repeats would be cheap duplicates).
     events = [("POST", *signed_event()) for _ in range(max(2000, DURATION * 1500))]
     wrk_result = run_wrk(bench.port, path, requests_file=write_requests_file(bench.tmp, "webhook", events))
+    # Service time: SAMPLES one-at-a-time events, each unique and freshly signed (a repeat is a cheap duplicate).
+    sample = sequential_sample(bench.port, [("POST", *signed_event()) for _ in range(SAMPLES)])
     note = "signed payment_intent.created (irrelevant type: verified, stored once, acknowledged)"
     if wrk_result["wrapped"]:
         note += f"; {wrk_result['wrapped']} requests repeated an event id"
-    bench.record("webhook", wrk_result, note=note)
+    bench.record("webhook", wrk_result, sample=sample, note=note)
 
 
 # --- search -----------------------------------------------------------------------------------------------------
@@ -482,7 +508,9 @@ def scale(bench: Bench) -> None:
 
     from catalog.models import Product
 
+    started = time.monotonic()
     bench.results["config"]["scale_seed"] = bulk_seed(SCALE)
+    bench.results["config"]["scale_seed_s"] = round(time.monotonic() - started, 1)
     total = Product.objects.count()
     label = f"{total / 1_000_000:g}M" if total >= 1_000_000 else f"{total // 1000}k"
     page_one = [("GET", LIST, {}, None)]
@@ -511,12 +539,142 @@ def scale(bench: Bench) -> None:
             f"statuses {sample['statuses']}")
 
 
+# --- sale day: checkouts and browsing at once, and the server shapes it is measured on ----------------------------
+
+POPULAR = 20  # products whose detail pages every shopper looks at (cached); the rest is the long tail (misses)
+
+
+def browse_requests(bench: Bench, n: int) -> list:
+    """The sale-day browse mix, n requests in a shuffled order, about 70 % cache hits:
+
+    - 35 % product list page 1, 10 % pages 2 and 3 (anonymous, cached);
+    - 25 % detail of one of POPULAR products (cached);
+    - 15 % detail of a long-tail product, 15 % filtered search (search + category + price range): each with
+      its own Host port, so each is a miss that runs the SQL of a real miss.
+    """
+    rng = random.Random(16)
+    searches = search_requests(200)
+    popular, tail = bench.slugs[:POPULAR], bench.slugs[POPULAR:] or bench.slugs
+    requests = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.35:
+            requests.append(("GET", LIST, {}, None))
+        elif roll < 0.45:
+            requests.append(("GET", f"{LIST}?page={rng.choice((2, 3))}", {}, None))
+        elif roll < 0.70:
+            requests.append(("GET", f"/api/catalog/products/{rng.choice(popular)}/", {}, None))
+        elif roll < 0.85:
+            requests.append(("GET", f"/api/catalog/products/{rng.choice(tail)}/", {"Host": unique_host()}, None))
+        else:
+            requests.append(("GET", rng.choice(searches)[1], {"Host": unique_host()}, None))
+    return requests
+
+
+_sale_days = [0]
+
+
+def sale_day_run(bench: Bench, port: int) -> dict:
+    """BUYERS buyers check out (a product each) while CONNECTIONS connections browse (browse_requests) and one
+    more reads the product list's page 1; the same browsing and reading alone (DURATION s) first.
+
+    The list's p99 comes from that one reader (wrk, one connection, X-Cache counted): its p99 during the
+    checkouts ÷ its p99 alone is the issue's "reads must not queue behind checkouts" figure.
+    """
+    _sale_days[0] += 1
+    tag = f"sale{_sale_days[0]}"
+    products = bench_products(tag, BUYERS, 5)
+    buyers = [make_buyer(tag, i) for i in range(BUYERS)]
+    fill_carts(port, buyers, lambda i: products[i])
+    expected = max(DURATION, 20) * 1500  # more lines than wrk sends, so that no miss repeats (and turns into a hit)
+    for method, path, headers, _ in {(r[0], r[1]) : r for r in browse_requests(bench, 400) if not r[2]}.values():
+        http_request(port, method, path, headers=headers)  # warm the cacheable pages
+    phases = {}
+    for phase in ("alone", "during"):
+        browse_file = write_requests_file(bench.tmp, f"browse-{tag}-{phase}", browse_requests(bench, expected))
+        long = 600 if phase == "during" else DURATION  # during: stopped when the last checkout is answered
+        browse = start_wrk(port, LIST, requests_file=browse_file, duration=long, count_cache=True)
+        reader = start_wrk(port, LIST, connections=1, duration=long, count_cache=True)
+        if phase == "during":
+            time.sleep(0.5)
+            try:
+                checkout = _fire_checkouts(port, buyers)
+            finally:
+                phases[phase] = {"browse": browse.stop(), "list": reader.stop()}
+        else:
+            phases[phase] = {"browse": browse.result(), "list": reader.result()}
+    verification = verify_stock(products, 5)
+    alone, during = phases["alone"], phases["during"]
+
+    def ratio(a, b):
+        return round(a / b, 2) if a and b else None
+
+    return {
+        **checkout,
+        "orders_ok": verification["ok"] and checkout["orders"] == BUYERS,
+        "verification": verification,
+        "stock_audit": stock_audit(),
+        "browse": during["browse"], "browse_alone": alone["browse"],
+        "list": during["list"], "list_alone": alone["list"],
+        "list_hit_ratio": during["list"].get("hit_ratio"),
+        "list_p99_ratio": ratio(during["list"]["p99_ms"], alone["list"]["p99_ms"]),
+        "browse_p99_ratio": ratio(during["browse"]["p99_ms"], alone["browse"]["p99_ms"]),
+    }
+
+
+SALE_DAY_NOTE = (f"{BUYERS} buyers (a product each, {CONNECTIONS} concurrent) check out while {CONNECTIONS} "
+                 "connections browse (35 % list page 1, 10 % pages 2-3, 25 % 20 popular details: cached; 15 % "
+                 "long-tail details, 15 % filtered search: misses) and 1 connection reads list page 1")
+
+
+def sale_day(bench: Bench) -> None:
+    entry = sale_day_run(bench, bench.port)
+    entry["queries"] = bench.queries.get("checkout")
+    entry["note"] = SALE_DAY_NOTE
+    bench.results["scenarios"]["sale day"] = entry
+    log(f"sale day: {sale_day_summary(entry)}")
+
+
+def sale_day_summary(e: dict) -> str:
+    b, lst = e["browse"], e["list"]
+    return (f"{e['orders_per_s']} orders/s (checkout p50/p95/p99 {e['p50_ms']}/{e['p95_ms']}/{e['p99_ms']} ms, "
+            f"{e['orders']} orders, {e['statuses']}); browse {b['rps']} req/s p50/p95/p99 {b['p50_ms']}/"
+            f"{b['p95_ms']}/{b['p99_ms']} ms (alone {e['browse_alone']['rps']} req/s, p99 "
+            f"{e['browse_alone']['p99_ms']} ms); list p99 {lst['p99_ms']} ms vs {e['list_alone']['p99_ms']} ms "
+            f"alone ({e['list_p99_ratio']}x), hit ratio {e['list_hit_ratio']}; stock_audit {e['stock_audit']}")
+
+
+def serving_matrix(bench: Bench) -> None:
+    """BENCH_MATRIX: for each gunicorn shape (and connection mode), a server of its own measures the uncached
+    list (wrk, DURATION s) and the sale day; ROUNDS rounds, the shapes in turn within each round."""
+    shapes = parse_matrix(MATRIX)
+    runs = {shape["label"]: [] for shape in shapes}
+    for round_no in range(ROUNDS):
+        for shape in shapes:
+            extra = {"BENCH_DB_POOL": "1", "BENCH_DB_POOL_MAX": str(shape["threads"])} if shape["pool"] else {}
+            name = shape["label"].replace(" ", "")
+            server = Server(bench.env, bench.tmp, workers=shape["workers"], threads=shape["threads"],
+                            extra_env=extra, name=name).start()
+            try:
+                http_get(server.port, LIST)
+                uncached = run_wrk(server.port, LIST, bust=True)
+                sale = sale_day_run(bench, server.port)
+            finally:
+                server.stop()
+            runs[shape["label"]].append({"list uncached": uncached, "sale day": sale})
+            log(f"matrix round {round_no + 1} {shape['label']}: list uncached {uncached['rps']} req/s; "
+                f"sale day {sale_day_summary(sale)}")
+    bench.results["matrix"] = {"shapes": shapes, "runs": runs}
+
+
 # (group, its scenarios in order, whether the run goes on when the group fails). A group stops at its first
 # Skip or failure, which results["skipped"][group] records.
 GROUPS = [
     ("catalog", [catalog_queries, list_rounds, detail_cached, detail_uncached], False),
     ("checkout", [checkout_queries, checkout_distinct, checkout_hot_product], True),
     ("webhook", [webhook], True),
+    ("saleday", [sale_day], True),
+    *([("serving", [serving_matrix], True)] if MATRIX else []),
     *([("search", [search], False)] if SEARCH_PRODUCTS else []),
 ]
 if SCALE:  # `make bench SCALE=N` measures the big catalog only
