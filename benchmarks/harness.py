@@ -167,8 +167,10 @@ def seed(env: dict, total: int) -> str:
         # A production table has planner statistics; a fresh bulk load has none.
         cursor.execute("VACUUM ANALYZE")
     count = Product.objects.count()
-    log(f"seeded {count} products in {time.monotonic() - started:.0f}s (manage.py seed --products {total}); "
-        "VACUUM ANALYZE")
+    log(
+        f"seeded {count} products in {time.monotonic() - started:.0f}s (manage.py seed --products {total}); "
+        "VACUUM ANALYZE"
+    )
     return f"manage.py seed --products {total}: {count} products"
 
 
@@ -180,7 +182,7 @@ def redis_cleanup(env: dict) -> None:
         redis = get_redis_connection("default")
         keys = list(redis.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*", count=1000))
         for i in range(0, len(keys), 1000):
-            redis.delete(*keys[i:i + 1000])
+            redis.delete(*keys[i : i + 1000])
         if env["CELERY_BROKER_URL"] == env["REDIS_URL"]:
             # Tasks queued by the benchmark (never consumed) and kombu's bindings for that queue.
             redis.delete("celery", "_kombu.binding.celery", "_kombu.binding_permanent.celery")
@@ -239,8 +241,17 @@ class Server:
     `workers` / `threads` are given; the BARE ceiling with gunicorn's defaults, only workers and threads set.
     """
 
-    def __init__(self, env: dict, logdir: Path, *, bare: bool = False, workers: int | None = None,
-                 threads: int | None = None, extra_env: dict | None = None, name: str = ""):
+    def __init__(
+        self,
+        env: dict,
+        logdir: Path,
+        *,
+        bare: bool = False,
+        workers: int | None = None,
+        threads: int | None = None,
+        extra_env: dict | None = None,
+        name: str = "",
+    ):
         self.env = {**env, **(extra_env or {})}
         self.bare = bare  # the BARE ceiling (benchmarks/bare.py): gunicorn defaults, no apps, no middleware
         self.workers, self.threads = workers, threads
@@ -415,8 +426,17 @@ def parse_latency(value: str) -> float:
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def start_wrk(port, path, *, requests_file: Path | None = None, bust: bool = False, duration: int = DURATION,
-              headers: dict | None = None, connections: int = CONNECTIONS, count_cache: bool = False) -> Wrk:
+def start_wrk(
+    port,
+    path,
+    *,
+    requests_file: Path | None = None,
+    bust: bool = False,
+    duration: int = DURATION,
+    headers: dict | None = None,
+    connections: int = CONNECTIONS,
+    count_cache: bool = False,
+) -> Wrk:
     """wrk against 127.0.0.1:port, running in the background; Wrk.result() waits for it (or stop() ends it early)."""
     env = {**os.environ, "BENCH_WRK_THREADS": str(min(WRK_THREADS, connections))}
     for key in ("BENCH_DYNAMIC", "BENCH_REQUESTS_FILE", "BENCH_BUST_HOST", "BENCH_COUNT_CACHE"):
@@ -434,8 +454,7 @@ def start_wrk(port, path, *, requests_file: Path | None = None, bust: bool = Fal
         "wrk", f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{duration}s", "--latency",
         "--timeout", "10s", *header_args, "-s", str(BENCH_DIR / "wrk.lua"), f"http://127.0.0.1:{port}{path}",
     ]  # fmt: skip
-    return Wrk(cmd, subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-               duration)
+    return Wrk(cmd, subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), duration)
 
 
 class Wrk:
@@ -473,7 +492,9 @@ def parse_wrk(out: str, cmd: list[str]) -> dict:
         "p99_ms": round(parse_latency(dist.get("99", "")), 2),
         "requests": extra["requests"],
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": extra["errors_connect"] + extra["errors_read"] + extra["errors_write"]
+        "socket_errors": extra["errors_connect"]
+        + extra["errors_read"]
+        + extra["errors_write"]
         + extra["errors_timeout"],
         "wrapped": extra["wrapped"],
         "command": " ".join(arg if " " not in arg else repr(arg) for arg in cmd[:-3] + ["wrk.lua", cmd[-1]]),

@@ -34,10 +34,23 @@ def results_new(env: dict) -> dict:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": os.environ.get("BENCH_COMMAND", "make bench"),
         "duration_s": DURATION,
-        "config": {"products": PRODUCTS, "search_products": SEARCH_PRODUCTS, "connections": CONNECTIONS,
-                   "wrk_threads": WRK_THREADS, "workers": WORKERS, "threads": THREADS, "buyers": BUYERS,
-                   "hot_stock": HOT_STOCK, "database": DB_NAME, "cache_prefix": env["CACHE_KEY_PREFIX"]},
-        "scenarios": {}, "queries": {}, "skipped": {}, "ratios": {}, "targets": {},
+        "config": {
+            "products": PRODUCTS,
+            "search_products": SEARCH_PRODUCTS,
+            "connections": CONNECTIONS,
+            "wrk_threads": WRK_THREADS,
+            "workers": WORKERS,
+            "threads": THREADS,
+            "buyers": BUYERS,
+            "hot_stock": HOT_STOCK,
+            "database": DB_NAME,
+            "cache_prefix": env["CACHE_KEY_PREFIX"],
+        },
+        "scenarios": {},
+        "queries": {},
+        "skipped": {},
+        "ratios": {},
+        "targets": {},
     }
 
 
@@ -65,9 +78,16 @@ def machine_info() -> dict:
     except Exception as error:  # noqa: BLE001 - informational only
         versions["error"] = str(error)
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "python": platform.python_version(),
-            "platform": platform.platform(), "wrk": wrk_version.strip(), **versions,
-            "load_average_at_end": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "wrk": wrk_version.strip(),
+        **versions,
+        "load_average_at_end": os.getloadavg(),
+    }
 
 
 def fmt(value, digits=1):
@@ -94,11 +114,15 @@ def table(results: dict) -> str:
             note += f"; {s['orders']} orders, statuses {s['statuses']}, oversell check {'OK' if v['ok'] else 'FAILED'}"
         if "list_during_checkout" in s:
             w = s["list_during_checkout"]
-            note += (f"; catalog version bumped {s.get('catalog_version_bumps')}x, product list meanwhile: "
-                     f"{w['requests']} reads, cache hit ratio {w['hit_ratio']}, "
-                     f"p99 {w.get('p99_ms')} ms vs {w.get('p99_alone_ms')} ms alone ({w.get('p99_ratio')}x)")
-        lines.append(f"| {name} | {fmt(rps)} | {fmt(s.get('p50_ms'), 2)} | {fmt(s.get('p95_ms'), 2)} | "
-                     f"{fmt(s.get('p99_ms'), 2)} | {fmt(s.get('queries'))} | {note} |")
+            note += (
+                f"; catalog version bumped {s.get('catalog_version_bumps')}x, product list meanwhile: "
+                f"{w['requests']} reads, cache hit ratio {w['hit_ratio']}, "
+                f"p99 {w.get('p99_ms')} ms vs {w.get('p99_alone_ms')} ms alone ({w.get('p99_ratio')}x)"
+            )
+        lines.append(
+            f"| {name} | {fmt(rps)} | {fmt(s.get('p50_ms'), 2)} | {fmt(s.get('p95_ms'), 2)} | "
+            f"{fmt(s.get('p99_ms'), 2)} | {fmt(s.get('queries'))} | {note} |"
+        )
     return "\n".join(lines)
 
 
@@ -117,21 +141,28 @@ def compute_summary(results: dict) -> None:
     q = results["queries"]
     targets = {}
     if "list cached / ceiling" in ratios:
-        targets["cached list >= 0.8 x ceiling"] = {"value": ratios["list cached / ceiling"],
-                                                   "met": ratios["list cached / ceiling"] >= 0.8}
+        targets["cached list >= 0.8 x ceiling"] = {
+            "value": ratios["list cached / ceiling"],
+            "met": ratios["list cached / ceiling"] >= 0.8,
+        }
     if "list_uncached_by_page_size" in q:
         worst = max(q["list_uncached_by_page_size"].values())
-        targets["uncached list <= 4 queries at any page size"] = {"value": q["list_uncached_by_page_size"],
-                                                                   "met": worst <= 4}
+        targets["uncached list <= 4 queries at any page size"] = {
+            "value": q["list_uncached_by_page_size"],
+            "met": worst <= 4,
+        }
     if "search 100k uncached" in s:
         seq = s["search 100k uncached"]["sequential"]["p95_ms"]
         targets["100k filtered search p95 <= 50 ms"] = {
             "value": {"sequential_p95_ms": seq, "under_load_p95_ms": s["search 100k uncached"]["p95_ms"]},
-            "met": seq <= 50}
+            "met": seq <= 50,
+        }
     if "checkout_by_cart_lines" in q:
         values = set(q["checkout_by_cart_lines"].values())
-        targets["checkout queries independent of cart lines"] = {"value": q["checkout_by_cart_lines"],
-                                                                 "met": len(values) == 1}
+        targets["checkout queries independent of cart lines"] = {
+            "value": q["checkout_by_cart_lines"],
+            "met": len(values) == 1,
+        }
     results["targets"] = targets
 
 
@@ -144,15 +175,27 @@ ISSUE_GOALS = [
     ("uncached list (16 connections)", "103 req/s", "≥ 3 × today in the same run's terms (≥ 0.2 × bare ceiling)"),
     ("100k filtered search", "47 req/s; sequential p95 50.6 ms", "≥ 3 × today (141 req/s); sequential p95 ≤ 25 ms"),
     ("queries per checkout over HTTP", "23", "≤ 12, constant in lines"),
-    ("hot-product checkout (200 buyers, stock 100)", "32.6 orders/s",
-     "≥ 100 orders/s, zero oversell, `stock_audit` clean"),
-    ("webhook acknowledgement", "0.12 × ceiling at 16 connections; sequential p95 14 ms",
-     "≥ 0.5 × ceiling req/s; sequential p95 ≤ 10 ms"),
+    (
+        "hot-product checkout (200 buyers, stock 100)",
+        "32.6 orders/s",
+        "≥ 100 orders/s, zero oversell, `stock_audit` clean",
+    ),
+    (
+        "webhook acknowledgement",
+        "0.12 × ceiling at 16 connections; sequential p95 14 ms",
+        "≥ 0.5 × ceiling req/s; sequential p95 ≤ 10 ms",
+    ),
     ("a conditional GET answered 304", "—", "≥ 0.8 × ceiling"),
-    ("1,000,000 products", "never tried",
-     "list page 1 and filtered search sequential p95 ≤ 50 ms; admin product changelist < 1 s; seed in under 3 min"),
-    ("sale day: 200 buyers check out while 16 connections browse", "—",
-     "list p99 ÷ alone ≤ 5, list hit ratio ≥ 0.95, zero oversell, `stock_audit` clean"),
+    (
+        "1,000,000 products",
+        "never tried",
+        "list page 1 and filtered search sequential p95 ≤ 50 ms; admin product changelist < 1 s; seed in under 3 min",
+    ),
+    (
+        "sale day: 200 buyers check out while 16 connections browse",
+        "—",
+        "list p99 ÷ alone ≤ 5, list hit ratio ≥ 0.95, zero oversell, `stock_audit` clean",
+    ),
 ]
 
 
@@ -195,8 +238,10 @@ def goals(results: dict, scale: dict | None = None) -> list[dict]:
 
         p99 = sale["list_p99_ratio"] if sale else distinct.get("p99_ratio")
         if sale:
-            p99_text = (f"{fig(p99, 2)} (sale day: {fig(sale['list']['p99_ms'])} ms ÷ "
-                        f"{fig(sale['list_alone']['p99_ms'])} ms, one list reader beside 16 browsing connections)")
+            p99_text = (
+                f"{fig(p99, 2)} (sale day: {fig(sale['list']['p99_ms'])} ms ÷ "
+                f"{fig(sale['list_alone']['p99_ms'])} ms, one list reader beside 16 browsing connections)"
+            )
             if distinct:
                 p99_text += f"; {fig(distinct.get('p99_ratio'), 2)} (checkout distinct, one sequential reader alone)"
         else:
@@ -207,7 +252,8 @@ def goals(results: dict, scale: dict | None = None) -> list[dict]:
     ratio = ratios.get("list uncached / ceiling")
     if uncached:
         measured["uncached list (16 connections)"] = (
-            f"{fig(uncached['rps'])} req/s = {fig(ratio, 3)} × ceiling", _at_least(ratio, 0.2)
+            f"{fig(uncached['rps'])} req/s = {fig(ratio, 3)} × ceiling",
+            _at_least(ratio, 0.2),
         )
 
     search = s.get("search 100k uncached")
@@ -249,7 +295,8 @@ def goals(results: dict, scale: dict | None = None) -> list[dict]:
     not_modified = ratios.get("list 304 / ceiling")
     if not_modified is not None:
         measured["a conditional GET answered 304"] = (
-            f"{fig(s['list 304']['rps'])} req/s = {fig(not_modified, 3)} × ceiling", _at_least(not_modified, 0.8)
+            f"{fig(s['list 304']['rps'])} req/s = {fig(not_modified, 3)} × ceiling",
+            _at_least(not_modified, 0.8),
         )
 
     big = {name: e for name, e in (scale or {}).get("scenarios", {}).items() if name.startswith("scale ")}
@@ -265,8 +312,12 @@ def goals(results: dict, scale: dict | None = None) -> list[dict]:
             f"list page 1 p95 {fig(p95('list page 1'))} ms; filtered search p95 {fig(p95('filtered search'))} ms; "
             f"admin changelist p95 {fig(p95('admin product changelist'))} ms; seed {fig(seed_s)} s "
             f"({scale['config'].get('scale_seed', '')}; run {scale.get('date')})",
-            _all(_at_most(p95("list page 1"), 50), _at_most(p95("filtered search"), 50),
-                 _at_most(p95("admin product changelist"), 1000), _at_most(seed_s, 180)),
+            _all(
+                _at_most(p95("list page 1"), 50),
+                _at_most(p95("filtered search"), 50),
+                _at_most(p95("admin product changelist"), 1000),
+                _at_most(seed_s, 180),
+            ),
         )
 
     if sale:
@@ -276,15 +327,24 @@ def goals(results: dict, scale: dict | None = None) -> list[dict]:
             f"p50/p95/p99 {fig(sale['p50_ms'])}/{fig(sale['p95_ms'])}/{fig(sale['p99_ms'])} ms; browse "
             f"{fig(b['rps'])} req/s, p50/p95/p99 {fig(b['p50_ms'])}/{fig(b['p95_ms'])}/{fig(b['p99_ms'])} ms "
             f"(alone {fig(sale['browse_alone']['rps'])} req/s, p99 {fig(sale['browse_alone']['p99_ms'])} ms), browse "
-            f"hit ratio {fig(b.get('hit_ratio'), 3)}; list hit ratio {fig(sale['list_hit_ratio'], 3)}, list p99 ÷ alone "
-            f"{fig(sale['list_p99_ratio'], 2)}; stock_audit {sale['stock_audit']}",
-            _all(_at_most(sale["list_p99_ratio"], 5), _at_least(sale["list_hit_ratio"], 0.95), sale["orders_ok"],
-                 sale["stock_audit"] == "exit 0"),
+            f"hit ratio {fig(b.get('hit_ratio'), 3)}; list hit ratio {fig(sale['list_hit_ratio'], 3)}, "
+            f"list p99 ÷ alone {fig(sale['list_p99_ratio'], 2)}; stock_audit {sale['stock_audit']}",
+            _all(
+                _at_most(sale["list_p99_ratio"], 5),
+                _at_least(sale["list_hit_ratio"], 0.95),
+                sale["orders_ok"],
+                sale["stock_audit"] == "exit 0",
+            ),
         )
 
     return [
-        {"figure": figure, "today": today, "measured": measured.get(figure, ("not measured in this run", None))[0],
-         "goal": goal, "met": measured.get(figure, (None, None))[1]}
+        {
+            "figure": figure,
+            "today": today,
+            "measured": measured.get(figure, ("not measured in this run", None))[0],
+            "goal": goal,
+            "met": measured.get(figure, (None, None))[1],
+        }
         for figure, today, goal in ISSUE_GOALS
     ]
 
@@ -312,8 +372,10 @@ def _load(path: Path) -> dict | None:
 def _shape(results: dict) -> str:
     c = results["config"]
     gunicorn = c.get("gunicorn") or {}
-    return (f"gunicorn {c.get('workers')} gthread workers x {c.get('threads')} threads (from "
-            f"{c.get('shape_from', 'gunicorn.conf.py')}), keep-alive {gunicorn.get('keepalive', '–')} s")
+    return (
+        f"gunicorn {c.get('workers')} gthread workers x {c.get('threads')} threads (from "
+        f"{c.get('shape_from', 'gunicorn.conf.py')}), keep-alive {gunicorn.get('keepalive', '–')} s"
+    )
 
 
 def render_markdown(main: dict | None, scale: dict | None) -> str:
@@ -321,13 +383,21 @@ def render_markdown(main: dict | None, scale: dict | None) -> str:
     md = ["# Benchmark results", ""]
     runs = [r for r in (main, scale) if r]
     for run in runs:
-        md.append(f"- {run['date']} · `{run['command']}` · {run['duration_s']} s per wrk scenario, "
-                  f"{run['config']['connections']} connections, {_shape(run)}, DEBUG=false, PostgreSQL + Redis, "
-                  f"{run['config']['products']:,} products.")
-    md += ["", "## Goals (issue 16)", "",
-           "\"Today\" is the issue's own starting figure; \"this run\" comes from results.json (and, for the 1M row, "
-           "results-scale.json of a `make bench SCALE=1000000` run in the same folder).", "",
-           goals_table(goals(main or {}, scale)), ""]
+        md.append(
+            f"- {run['date']} · `{run['command']}` · {run['duration_s']} s per wrk scenario, "
+            f"{run['config']['connections']} connections, {_shape(run)}, DEBUG=false, PostgreSQL + Redis, "
+            f"{run['config']['products']:,} products."
+        )
+    md += [
+        "",
+        "## Goals (issue 16)",
+        "",
+        '"Today" is the issue\'s own starting figure; "this run" comes from results.json (and, for the 1M row, '
+        "results-scale.json of a `make bench SCALE=1000000` run in the same folder).",
+        "",
+        goals_table(goals(main or {}, scale)),
+        "",
+    ]
     for run in runs:
         md += _run_markdown(run)
     return "\n".join(md)
@@ -360,9 +430,12 @@ def _run_markdown(results: dict) -> list[str]:
             "",
         ]
     if results.get("targets"):
-        md += ["### Targets", "",
-               *[f"- {k}: {'met' if v['met'] else '**missed**'} ({v['value']})" for k, v in results["targets"].items()],
-               ""]
+        md += [
+            "### Targets",
+            "",
+            *[f"- {k}: {'met' if v['met'] else '**missed**'} ({v['value']})" for k, v in results["targets"].items()],
+            "",
+        ]
     md += [
         "### SQL queries per request",
         "",

@@ -83,9 +83,12 @@ def main() -> int:
         # The shop with gunicorn.conf.py as shipped (BENCH_WORKERS / BENCH_THREADS override), the BARE ceiling with
         # gunicorn's defaults and the same number of workers and threads.
         workers, threads = harness.server_shape(env)
-        results["config"].update(workers=workers, threads=threads, gunicorn=harness.gunicorn_config(env),
-                                 shape_from="BENCH_WORKERS / BENCH_THREADS" if harness.WORKERS or harness.THREADS
-                                 else "gunicorn.conf.py")
+        results["config"].update(
+            workers=workers,
+            threads=threads,
+            gunicorn=harness.gunicorn_config(env),
+            shape_from="BENCH_WORKERS / BENCH_THREADS" if harness.WORKERS or harness.THREADS else "gunicorn.conf.py",
+        )
         server = harness.Server(env, tmp, workers=harness.WORKERS, threads=harness.THREADS).start()
         bare = harness.Server(env, tmp, bare=True, workers=workers, threads=threads).start()
         run_groups(Bench(port=server.port, bare_port=bare.port, tmp=tmp, env=env, results=results))

@@ -75,8 +75,10 @@ class Bench:
         if sample:
             entry["sequential"] = sample
         self.results["scenarios"][name] = entry
-        log(f"{name}: {entry['rps']} req/s, p50 {entry['p50_ms']} ms, p99 {entry['p99_ms']} ms, "
-            f"queries {entry['queries']}, non-2xx {entry['non_2xx']}")
+        log(
+            f"{name}: {entry['rps']} req/s, p50 {entry['p50_ms']} ms, p99 {entry['p99_ms']} ms, "
+            f"queries {entry['queries']}, non-2xx {entry['non_2xx']}"
+        )
 
 
 # --- catalog ----------------------------------------------------------------------------------------------------
@@ -112,15 +114,21 @@ def catalog_queries(bench: Bench) -> None:
     queries = bench.results["queries"]
     queries["list_uncached_by_page_size"] = {str(k): v["queries"] for k, v in q_list.items()}
     queries["list_uncached_sql"] = q_list[20]["sql"]
-    log(f"SQL queries per request: list uncached by page_size {queries['list_uncached_by_page_size']}, "
+    log(
+        f"SQL queries per request: list uncached by page_size {queries['list_uncached_by_page_size']}, "
         f"list cached {q_list_cached['queries']}, detail uncached {q_detail['queries']}, "
-        f"detail cached {q_detail_cached['queries']}, ceiling {q_ceiling['queries']}")
+        f"detail cached {q_detail_cached['queries']}, ceiling {q_ceiling['queries']}"
+    )
     queries["detail_uncached_sql"] = q_detail["sql"]
-    bench.queries.update({
-        "ceiling": q_ceiling["queries"], "list cached": q_list_cached["queries"],
-        "list uncached": q_list[20]["queries"], "detail cached": q_detail_cached["queries"],
-        "detail uncached": q_detail["queries"],
-    })
+    bench.queries.update(
+        {
+            "ceiling": q_ceiling["queries"],
+            "list cached": q_list_cached["queries"],
+            "list uncached": q_list[20]["queries"],
+            "detail cached": q_detail_cached["queries"],
+            "detail uncached": q_detail["queries"],
+        }
+    )
 
 
 BARE_NOTE = "BARE: gunicorn defaults, no apps, no middleware; one view: the cached list bytes from one cache.get"
@@ -152,12 +160,18 @@ def list_rounds(bench: Bench) -> None:
 
     bench.record("ceiling", median_run("ceiling"), note=BARE_NOTE)
     bench.record("list cached", median_run("list cached"), note="anonymous, same URL, warmed")
-    bench.record("list 304", median_run("list 304"),
-                 note="anonymous, If-None-Match: the page's ETag -> 304 Not Modified, empty body "
-                      "(answered by catalog.middleware.CatalogCacheHitMiddleware)")
-    bench.record("list uncached", median_run("list uncached"),
-                 sample=sequential_sample(port, [("GET", LIST, {}, None)], bust_base=next_bust_base()),
-                 note="page_size 20; unique Host port per request -> cache miss")
+    bench.record(
+        "list 304",
+        median_run("list 304"),
+        note="anonymous, If-None-Match: the page's ETag -> 304 Not Modified, empty body "
+        "(answered by catalog.middleware.CatalogCacheHitMiddleware)",
+    )
+    bench.record(
+        "list uncached",
+        median_run("list uncached"),
+        sample=sequential_sample(port, [("GET", LIST, {}, None)], bust_base=next_bust_base()),
+        note="page_size 20; unique Host port per request -> cache miss",
+    )
 
 
 def list_etag(port: int) -> str:
@@ -173,16 +187,20 @@ def list_etag(port: int) -> str:
 
 
 def detail_cached(bench: Bench) -> None:
-    bench.record("detail cached", run_wrk(bench.port, f"/api/catalog/products/{bench.slugs[0]}/"),
-                 note="one product, warmed")
+    bench.record(
+        "detail cached", run_wrk(bench.port, f"/api/catalog/products/{bench.slugs[0]}/"), note="one product, warmed"
+    )
 
 
 def detail_uncached(bench: Bench) -> None:
     requests = [("GET", f"/api/catalog/products/{slug}/", {}, None) for slug in bench.slugs]
     requests_file = write_requests_file(bench.tmp, "detail", requests)
-    bench.record("detail uncached", run_wrk(bench.port, LIST, requests_file=requests_file, bust=True),
-                 sample=sequential_sample(bench.port, requests, bust_base=next_bust_base()),
-                 note=f"{len(bench.slugs)} products in turn, unique Host port per request")
+    bench.record(
+        "detail uncached",
+        run_wrk(bench.port, LIST, requests_file=requests_file, bust=True),
+        sample=sequential_sample(bench.port, requests, bust_base=next_bust_base()),
+        note=f"{len(bench.slugs)} products in turn, unique Host port per request",
+    )
 
 
 # --- checkout ---------------------------------------------------------------------------------------------------
@@ -194,9 +212,17 @@ def make_buyer(tag: str, i: int) -> tuple[int, int, str]:
     from users.models import Address, User
 
     user = User.objects.create_user(email=f"bench-{tag}-{i}@example.com", password=None, first_name="Bench")
-    address = Address.objects.create(user=user, full_name=f"Bench Buyer {i}", line1=f"{i} Load Street",
-                                     city="Testville", region="CA", postal_code="94107", country="US",
-                                     phone="+1 415 555 0100", is_default=True)
+    address = Address.objects.create(
+        user=user,
+        full_name=f"Bench Buyer {i}",
+        line1=f"{i} Load Street",
+        city="Testville",
+        region="CA",
+        postal_code="94107",
+        country="US",
+        phone="+1 415 555 0100",
+        is_default=True,
+    )
     return user.pk, address.pk, str(AccessToken.for_user(user))
 
 
@@ -207,10 +233,16 @@ def bench_products(prefix: str, count: int, stock: int) -> list[int]:
     from catalog.models import Category
 
     category = Category.objects.filter(slug="bench-checkout").first() or services.category_create(
-        name="Bench checkout", slug="bench-checkout")
+        name="Bench checkout", slug="bench-checkout"
+    )
     return [
-        services.product_create(name=f"Bench {prefix} {i}", sku=f"BENCH-{prefix}-{i}", category=category,
-                                price=Decimal("19.99"), stock=stock).pk
+        services.product_create(
+            name=f"Bench {prefix} {i}",
+            sku=f"BENCH-{prefix}-{i}",
+            category=category,
+            price=Decimal("19.99"),
+            stock=stock,
+        ).pk
         for i in range(count)
     ]
 
@@ -218,8 +250,13 @@ def bench_products(prefix: str, count: int, stock: int) -> list[int]:
 def fill_carts(port: int, buyers, product_for) -> None:
     def add(args):
         index, (_, _, token) = args
-        status, body, _ = http_request(port, "POST", "/api/cart/items/", {"product": product_for(index), "quantity": 1},
-                                       {"Authorization": f"Bearer {token}"})
+        status, body, _ = http_request(
+            port,
+            "POST",
+            "/api/cart/items/",
+            {"product": product_for(index), "quantity": 1},
+            {"Authorization": f"Bearer {token}"},
+        )
         if status != 201:
             raise RuntimeError(f"cart add failed: {status} {body[:300]!r}")
 
@@ -270,10 +307,14 @@ def fire_checkouts(port: int, buyers, *, watch_list: bool = False) -> dict:
     if watch_list:
         total = sum(seen.values())
         during_p99 = _p99_ms(latencies)
-        result["list_during_checkout"] = {"requests": total, "x_cache": dict(seen),
-                                          "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None,
-                                          "p99_ms": during_p99, "p99_alone_ms": alone_p99,
-                                          "p99_ratio": round(during_p99 / alone_p99, 2) if alone_p99 else None}
+        result["list_during_checkout"] = {
+            "requests": total,
+            "x_cache": dict(seen),
+            "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None,
+            "p99_ms": during_p99,
+            "p99_alone_ms": alone_p99,
+            "p99_ratio": round(during_p99 / alone_p99, 2) if alone_p99 else None,
+        }
     return result
 
 
@@ -290,8 +331,14 @@ def _fire_checkouts(port: int, buyers) -> dict:
     def checkout(buyer):
         _, address_id, token = buyer
         started = time.perf_counter()
-        status, body, _ = http_request(port, "POST", "/api/orders/", {"shipping_address": address_id},
-                                       {"Authorization": f"Bearer {token}"}, timeout=60)
+        status, body, _ = http_request(
+            port,
+            "POST",
+            "/api/orders/",
+            {"shipping_address": address_id},
+            {"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
         return status, (time.perf_counter() - started) * 1000, body[:200]
 
     def first(buyer):
@@ -307,9 +354,13 @@ def _fire_checkouts(port: int, buyers) -> dict:
     times = [ms for _, ms, _ in outcomes]
     errors = [body for status, _, body in outcomes if status >= 500][:3]
     return {
-        "buyers": len(buyers), "wall_s": round(wall, 2), "orders": statuses.get(201, 0),
-        "orders_per_s": round(statuses.get(201, 0) / wall, 1), "attempts_per_s": round(len(buyers) / wall, 1),
-        **percentiles_ms(times, 50, 95, 99), "statuses": {str(k): v for k, v in statuses.items()},
+        "buyers": len(buyers),
+        "wall_s": round(wall, 2),
+        "orders": statuses.get(201, 0),
+        "orders_per_s": round(statuses.get(201, 0) / wall, 1),
+        "attempts_per_s": round(len(buyers) / wall, 1),
+        **percentiles_ms(times, 50, 95, 99),
+        "statuses": {str(k): v for k, v in statuses.items()},
         "server_errors": errors,
     }
 
@@ -402,8 +453,9 @@ def checkout_hot_product(bench: Bench) -> None:
     entry = fire_checkouts(bench.port, buyers)
     verification = entry["verification"] = verify_stock([hot], HOT_STOCK)
     verification["final_stock"] = Product.objects.get(pk=hot).stock
-    verification["ok"] = (verification["ok"] and entry["orders"] == HOT_STOCK
-                          and entry["statuses"].get("409", 0) == BUYERS - HOT_STOCK)
+    verification["ok"] = (
+        verification["ok"] and entry["orders"] == HOT_STOCK and entry["statuses"].get("409", 0) == BUYERS - HOT_STOCK
+    )
     entry["queries"] = bench.queries["checkout"]
     entry["stock_audit"] = stock_audit()
     entry["note"] = f"{BUYERS} buyers, stock {HOT_STOCK}, {CONNECTIONS} concurrent; stock_audit {entry['stock_audit']}"
@@ -417,11 +469,23 @@ def checkout_hot_product(bench: Bench) -> None:
 def signed_event(event_type: str = "payment_intent.created") -> tuple[str, dict, bytes]:
     now = int(time.time())
     event = {
-        "id": f"evt_bench_{uuid.uuid4().hex}", "object": "event", "api_version": "2024-06-20", "created": now,
-        "livemode": False, "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
+        "id": f"evt_bench_{uuid.uuid4().hex}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": now,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
         "type": event_type,
-        "data": {"object": {"id": f"pi_bench_{uuid.uuid4().hex[:16]}", "object": "payment_intent", "amount": 1999,
-                            "currency": "usd", "status": "requires_payment_method"}},
+        "data": {
+            "object": {
+                "id": f"pi_bench_{uuid.uuid4().hex[:16]}",
+                "object": "payment_intent",
+                "amount": 1999,
+                "currency": "usd",
+                "status": "requires_payment_method",
+            }
+        },
     }
     payload = json.dumps(event, separators=(",", ":")).encode()
     signature = hmac.new(WEBHOOK_SECRET.encode(), f"{now}.".encode() + payload, hashlib.sha256).hexdigest()
@@ -487,13 +551,19 @@ def search(bench: Bench) -> None:
     bench.results["queries"]["search_uncached_sql"] = queries["sql"]
     wrk_result = run_wrk(bench.port, LIST, requests_file=write_requests_file(bench.tmp, "search", requests), bust=True)
     sample = sequential_sample(bench.port, requests, bust_base=next_bust_base())
-    entry = {**wrk_result, "sequential": sample, "queries": max(c["queries"] for c in counts),
-             "example": path,
-             "note": f"{Product.objects.count()} products; search + category (with descendants) + price range, "
-                     f"{len(requests)} combinations, unique Host port per request"}
+    entry = {
+        **wrk_result,
+        "sequential": sample,
+        "queries": max(c["queries"] for c in counts),
+        "example": path,
+        "note": f"{Product.objects.count()} products; search + category (with descendants) + price range, "
+        f"{len(requests)} combinations, unique Host port per request",
+    }
     bench.results["scenarios"]["search 100k uncached"] = entry
-    log(f"search: {entry['rps']} req/s, wrk p95 {entry['p95_ms']} ms, sequential p95 {sample['p95_ms']} ms, "
-        f"queries {entry['queries']}, example {path}")
+    log(
+        f"search: {entry['rps']} req/s, wrk p95 {entry['p95_ms']} ms, sequential p95 {sample['p95_ms']} ms, "
+        f"queries {entry['queries']}, example {path}"
+    )
 
 
 # --- scale (make bench SCALE=N) ---------------------------------------------------------------------------------
@@ -531,12 +601,20 @@ def scale(bench: Bench) -> None:
         headers = {} if bust else {"HTTP_COOKIE": cookie["Cookie"]}
         queries = count_queries("GET", path, host=unique_host(), headers=headers)
         sample = sequential_sample(bench.port, requests, bust_base=next_bust_base() if bust else None, n=n)
-        entry = {"p50_ms": sample["p50_ms"], "p95_ms": sample["p95_ms"], "p99_ms": sample["p99_ms"],
-                 "queries": queries["queries"], "sequential": sample, "example": path,
-                 "note": f"{total} products; {n} sequential requests, statuses {sample['statuses']}"}
+        entry = {
+            "p50_ms": sample["p50_ms"],
+            "p95_ms": sample["p95_ms"],
+            "p99_ms": sample["p99_ms"],
+            "queries": queries["queries"],
+            "sequential": sample,
+            "example": path,
+            "note": f"{total} products; {n} sequential requests, statuses {sample['statuses']}",
+        }
         bench.results["scenarios"][name] = entry
-        log(f"{name}: sequential p50 {sample['p50_ms']} ms, p95 {sample['p95_ms']} ms, queries {entry['queries']}, "
-            f"statuses {sample['statuses']}")
+        log(
+            f"{name}: sequential p50 {sample['p50_ms']} ms, p95 {sample['p95_ms']} ms, queries {entry['queries']}, "
+            f"statuses {sample['statuses']}"
+        )
 
 
 # --- sale day: checkouts and browsing at once, and the server shapes it is measured on ----------------------------
@@ -587,7 +665,7 @@ def sale_day_run(bench: Bench, port: int) -> dict:
     buyers = [make_buyer(tag, i) for i in range(BUYERS)]
     fill_carts(port, buyers, lambda i: products[i])
     expected = max(DURATION, 20) * 1500  # more lines than wrk sends, so that no miss repeats (and turns into a hit)
-    for method, path, headers, _ in {(r[0], r[1]) : r for r in browse_requests(bench, 400) if not r[2]}.values():
+    for method, path, headers, _ in {(r[0], r[1]): r for r in browse_requests(bench, 400) if not r[2]}.values():
         http_request(port, method, path, headers=headers)  # warm the cacheable pages
     phases = {}
     for phase in ("alone", "during"):
@@ -614,17 +692,21 @@ def sale_day_run(bench: Bench, port: int) -> dict:
         "orders_ok": verification["ok"] and checkout["orders"] == BUYERS,
         "verification": verification,
         "stock_audit": stock_audit(),
-        "browse": during["browse"], "browse_alone": alone["browse"],
-        "list": during["list"], "list_alone": alone["list"],
+        "browse": during["browse"],
+        "browse_alone": alone["browse"],
+        "list": during["list"],
+        "list_alone": alone["list"],
         "list_hit_ratio": during["list"].get("hit_ratio"),
         "list_p99_ratio": ratio(during["list"]["p99_ms"], alone["list"]["p99_ms"]),
         "browse_p99_ratio": ratio(during["browse"]["p99_ms"], alone["browse"]["p99_ms"]),
     }
 
 
-SALE_DAY_NOTE = (f"{BUYERS} buyers (a product each, {CONNECTIONS} concurrent) check out while {CONNECTIONS} "
-                 "connections browse (35 % list page 1, 10 % pages 2-3, 25 % 20 popular details: cached; 15 % "
-                 "long-tail details, 15 % filtered search: misses) and 1 connection reads list page 1")
+SALE_DAY_NOTE = (
+    f"{BUYERS} buyers (a product each, {CONNECTIONS} concurrent) check out while {CONNECTIONS} "
+    "connections browse (35 % list page 1, 10 % pages 2-3, 25 % 20 popular details: cached; 15 % "
+    "long-tail details, 15 % filtered search: misses) and 1 connection reads list page 1"
+)
 
 
 def sale_day(bench: Bench) -> None:
@@ -637,11 +719,13 @@ def sale_day(bench: Bench) -> None:
 
 def sale_day_summary(e: dict) -> str:
     b, lst = e["browse"], e["list"]
-    return (f"{e['orders_per_s']} orders/s (checkout p50/p95/p99 {e['p50_ms']}/{e['p95_ms']}/{e['p99_ms']} ms, "
-            f"{e['orders']} orders, {e['statuses']}); browse {b['rps']} req/s p50/p95/p99 {b['p50_ms']}/"
-            f"{b['p95_ms']}/{b['p99_ms']} ms (alone {e['browse_alone']['rps']} req/s, p99 "
-            f"{e['browse_alone']['p99_ms']} ms); list p99 {lst['p99_ms']} ms vs {e['list_alone']['p99_ms']} ms "
-            f"alone ({e['list_p99_ratio']}x), hit ratio {e['list_hit_ratio']}; stock_audit {e['stock_audit']}")
+    return (
+        f"{e['orders_per_s']} orders/s (checkout p50/p95/p99 {e['p50_ms']}/{e['p95_ms']}/{e['p99_ms']} ms, "
+        f"{e['orders']} orders, {e['statuses']}); browse {b['rps']} req/s p50/p95/p99 {b['p50_ms']}/"
+        f"{b['p95_ms']}/{b['p99_ms']} ms (alone {e['browse_alone']['rps']} req/s, p99 "
+        f"{e['browse_alone']['p99_ms']} ms); list p99 {lst['p99_ms']} ms vs {e['list_alone']['p99_ms']} ms "
+        f"alone ({e['list_p99_ratio']}x), hit ratio {e['list_hit_ratio']}; stock_audit {e['stock_audit']}"
+    )
 
 
 def serving_matrix(bench: Bench) -> None:
@@ -653,8 +737,9 @@ def serving_matrix(bench: Bench) -> None:
         for shape in shapes:
             extra = {"BENCH_DB_POOL": "1", "BENCH_DB_POOL_MAX": str(shape["threads"])} if shape["pool"] else {}
             name = shape["label"].replace(" ", "")
-            server = Server(bench.env, bench.tmp, workers=shape["workers"], threads=shape["threads"],
-                            extra_env=extra, name=name).start()
+            server = Server(
+                bench.env, bench.tmp, workers=shape["workers"], threads=shape["threads"], extra_env=extra, name=name
+            ).start()
             try:
                 http_get(server.port, LIST)
                 uncached = run_wrk(server.port, LIST, bust=True)
@@ -662,8 +747,10 @@ def serving_matrix(bench: Bench) -> None:
             finally:
                 server.stop()
             runs[shape["label"]].append({"list uncached": uncached, "sale day": sale})
-            log(f"matrix round {round_no + 1} {shape['label']}: list uncached {uncached['rps']} req/s; "
-                f"sale day {sale_day_summary(sale)}")
+            log(
+                f"matrix round {round_no + 1} {shape['label']}: list uncached {uncached['rps']} req/s; "
+                f"sale day {sale_day_summary(sale)}"
+            )
     bench.results["matrix"] = {"shapes": shapes, "runs": runs}
 
 
@@ -680,5 +767,8 @@ GROUPS = [
 if SCALE:  # `make bench SCALE=N` measures the big catalog only
     GROUPS = [("scale", [scale], False)]
 if ONLY:  # BENCH_GROUPS=checkout,webhook: only these groups, after catalog_queries (the others use what it prepares)
-    GROUPS = [g if g[0] in ONLY or g[0] != "catalog" else ("catalog", [catalog_queries], False)
-              for g in GROUPS if g[0] in ONLY or g[0] == "catalog"]
+    GROUPS = [
+        g if g[0] in ONLY or g[0] != "catalog" else ("catalog", [catalog_queries], False)
+        for g in GROUPS
+        if g[0] in ONLY or g[0] == "catalog"
+    ]
