@@ -270,15 +270,19 @@ class Server:
             cmd = [
                 PYTHON, "-m", "gunicorn", "benchmarks.bare:application", "--bind", f"127.0.0.1:{self.port}", *shape,
             ]  # fmt: skip
-            env = {**self.env, "DJANGO_SETTINGS_MODULE": "benchmarks.bare"}
+            # gunicorn reads ./gunicorn.conf.py when no --config is given: started from the project's folder, the
+            # "defaults" would be the shop's settings (access log, keep-alive...). The scratch folder has none.
+            cwd = self.log_path.parent
+            pythonpath = os.pathsep.join(p for p in (str(ROOT), self.env.get("PYTHONPATH", "")) if p)
+            env = {**self.env, "DJANGO_SETTINGS_MODULE": "benchmarks.bare", "PYTHONPATH": pythonpath}
         else:
             cmd = [
                 PYTHON, "-m", "gunicorn", "config.wsgi", "--config", "gunicorn.conf.py",
                 "--bind", f"127.0.0.1:{self.port}", *shape,
             ]  # fmt: skip
-            env = self.env
+            env, cwd = self.env, ROOT
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 60
         while True:

@@ -149,6 +149,9 @@ def list_rounds(bench: Bench) -> None:
         runs["list 304"].append(run_wrk(port, LIST, headers=conditional))
         runs["list uncached"].append(run_wrk(port, LIST, bust=True))
         log(f"round {round_no + 1}/{ROUNDS}: " + ", ".join(f"{k} {v[-1]['rps']} req/s" for k, v in runs.items()))
+        failed = {name: v[-1]["non_2xx"] for name, v in runs.items() if v[-1]["non_2xx"]}
+        if failed:  # e.g. 503s from the ceiling: its bytes are gone (a test suite flushed the same Redis db?)
+            raise RuntimeError(f"round {round_no + 1}: 4xx/5xx answers {failed}; see gunicorn*.log")
     bench.results["round_ratios"] = {
         f"{name} / ceiling": [round(r["rps"] / c["rps"], 3) for r, c in zip(runs[name], runs["ceiling"], strict=True)]
         for name in ("list cached", "list 304", "list uncached")
