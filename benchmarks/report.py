@@ -32,7 +32,7 @@ from benchmarks.harness import (
 def results_new(env: dict) -> dict:
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": os.environ.get("BENCH_COMMAND", "make bench"),
+        "command": os.environ.get("BENCH_COMMAND", f"make bench SCALE={SCALE}" if SCALE else "make bench"),
         "duration_s": DURATION,
         "config": {
             "products": PRODUCTS,
@@ -304,19 +304,22 @@ def goals(results: dict, scale: dict | None = None) -> list[dict]:
         by_kind = {kind: next((e for n, e in big.items() if kind in n), None)
                    for kind in ("list page 1", "filtered search", "admin product changelist")}  # fmt: skip
         seed_s = (scale.get("config") or {}).get("scale_seed_s")
+        products = (scale.get("config") or {}).get("scale_products")
 
         def p95(kind):
             return by_kind[kind]["p95_ms"] if by_kind[kind] else None
 
         measured["1,000,000 products"] = (
             f"list page 1 p95 {fig(p95('list page 1'))} ms; filtered search p95 {fig(p95('filtered search'))} ms; "
-            f"admin changelist p95 {fig(p95('admin product changelist'))} ms; seed {fig(seed_s)} s "
+            f"admin changelist p95 {fig(p95('admin product changelist'))} ms; seed {fig(seed_s)} s; "
+            f"{fmt(products)} products "
             f"({scale['config'].get('scale_seed', '')}; run {scale.get('date')})",
             _all(
                 _at_most(p95("list page 1"), 50),
                 _at_most(p95("filtered search"), 50),
                 _at_most(p95("admin product changelist"), 1000),
                 _at_most(seed_s, 180),
+                _at_least(products, 1_000_000),
             ),
         )
 

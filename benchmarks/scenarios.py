@@ -584,7 +584,7 @@ def scale(bench: Bench) -> None:
     started = time.monotonic()
     bench.results["config"]["scale_seed"] = bulk_seed(SCALE)
     bench.results["config"]["scale_seed_s"] = round(time.monotonic() - started, 1)
-    total = Product.objects.count()
+    total = bench.results["config"]["scale_products"] = Product.objects.count()
     label = f"{total / 1_000_000:g}M" if total >= 1_000_000 else f"{total // 1000}k"
     page_one = [("GET", LIST, {}, None)]
     searches = search_requests(200)
