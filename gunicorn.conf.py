@@ -8,7 +8,7 @@ import tempfile
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Processes and threads, measured rather than folklore: `BENCH_MATRIX=5x2,4x4,3x8,3x8+pool make bench` runs the
 # uncached list and the sale day (200 buyers checking out while 16 connections browse and one reads the list) on
-# one gunicorn per shape ("Server shapes" in benchmarks/results.md). Medians of 8 interleaved rounds on 2 CPUs:
+# one gunicorn per shape ("Server shapes" in benchmarks/results.md). Medians of 8 rounds (3 runs) on 2 CPUs:
 # the classic 2 x CPUs + 1 workers of 2 threads (5 x 2) made 17 orders/s, browsed at 45 req/s with p99 2.0 s
 # (5.2x its p99 without the checkouts) and the list reader's p99 5.9x; CPUs + 1 workers of 8 threads (3 x 8) made
 # 28 orders/s, browsed at 106 req/s with p99 0.86 s (2.2x) and the list's p99 2.7x. (4 x 4: 27 orders/s, list
