@@ -6,15 +6,33 @@ import os
 import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
+# Processes and threads, measured rather than folklore: `BENCH_MATRIX=5x2,4x4,3x8,3x8+pool make bench` runs the
+# uncached list and the sale day (200 buyers checking out while 16 connections browse and one reads the list) on
+# one gunicorn per shape ("Server shapes" in benchmarks/results.md). Medians of 8 rounds (3 runs) on 2 CPUs:
+# the classic 2 x CPUs + 1 workers of 2 threads (5 x 2) made 17 orders/s, browsed at 45 req/s with p99 2.0 s
+# (5.2x its p99 without the checkouts) and the list reader's p99 5.9x; CPUs + 1 workers of 8 threads (3 x 8) made
+# 28 orders/s, browsed at 106 req/s with p99 0.86 s (2.2x) and the list's p99 2.7x. (4 x 4: 27 orders/s, list
+# 7.2x; 3 x 16: no better than 3 x 8, twice the connections.) A gthread worker queues what it accepted for its own
+# threads, and a keep-alive connection stays with one worker: with 2 threads a worker's checkouts hold every
+# thread and the reads behind them wait; with 8 a cheap read shares the CPU with them instead.
+# Each thread that touches the database keeps its own PostgreSQL connection (CONN_MAX_AGE=60): plan
+# max_connections for workers x threads per instance. Django's psycopg pool (one pool per worker process, as many
+# connections as threads) did no better on the same runs (3 x 8: 25 orders/s, browse p99 1.1 s), so there is none.
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 8))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
+# Idle keep-alive connections wait in the worker's poller, not on a thread; 5 s outlives a proxy's reuse of an
+# idle upstream connection for the next request. (wrk keeps its connections busy, so the bench does not vary it.)
 keepalive = 5
 # A leak safety net, not a habit: at sale-day rates (~400 req/s per worker in benchmarks/results.md) 2000
 # restarted every worker every ~5 s, each restart a cold worker (new DB connections, empty per-process state).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 50000))
 max_requests_jitter = 5000
+# One line per request, and not free: on a cached catalog hit, gunicorn with this access log answered 1,310 req/s
+# where the same config without it answered 2,130 (medians of 3 interleaved wrk rounds, 2 CPUs). Under
+# LOG_FORMAT=json the app's AccessLogMiddleware writes the line instead (below).
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

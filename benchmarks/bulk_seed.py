@@ -39,8 +39,10 @@ def bulk_seed(total: int) -> str:
         raise RuntimeError("no leaf categories: run manage.py seed first")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_product' "
-                       "AND indexdef ILIKE '%gin_trgm_ops%'")
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_product' "
+            "AND indexdef ILIKE '%gin_trgm_ops%'"
+        )
         gin = cursor.fetchall()
         for name, _ in gin:
             cursor.execute(f'DROP INDEX "{name}"')
@@ -87,7 +89,9 @@ def bulk_seed(total: int) -> str:
         cursor.execute("VACUUM ANALYZE catalog_product")
         cursor.execute("VACUUM ANALYZE catalog_stockmovement")
     took = time.monotonic() - started
-    message = (f"bulk seed: +{inserted} products, +{movements} ledger rows in {loaded:.0f}s, "
-               f"{len(gin)} trigram indexes rebuilt and VACUUM ANALYZE: {took:.0f}s in all")
+    message = (
+        f"bulk seed: +{inserted} products, +{movements} ledger rows in {loaded:.0f}s, "
+        f"{len(gin)} trigram indexes rebuilt and VACUUM ANALYZE: {took:.0f}s in all"
+    )
     log(message)
     return message

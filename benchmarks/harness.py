@@ -34,8 +34,9 @@ def _int(name: str, default: int) -> int:
 DURATION = _int("BENCH_DURATION", 10)
 CONNECTIONS = _int("BENCH_CONNECTIONS", 16)
 WRK_THREADS = 2
-WORKERS = _int("BENCH_WORKERS", 4)
-THREADS = _int("BENCH_THREADS", 4)
+# The shop's gunicorn runs with gunicorn.conf.py's own workers and threads (what ships) unless these override them.
+WORKERS = _int("BENCH_WORKERS", 0) or None
+THREADS = _int("BENCH_THREADS", 0) or None
 PRODUCTS = _int("BENCH_PRODUCTS", 10_000)
 SEARCH_PRODUCTS = _int("BENCH_SEARCH_PRODUCTS", 100_000)
 SCALE = _int("BENCH_SCALE", 0)  # make bench SCALE=N: only the scale scenarios, on N products (benchmarks/bulk_seed.py)
@@ -45,6 +46,7 @@ MAX_SECONDS = _int("BENCH_MAX_SECONDS", 2400)
 SAMPLES = _int("BENCH_SAMPLES", 200)
 ROUNDS = _int("BENCH_ROUNDS", 3)
 ONLY = {g.strip() for g in os.environ.get("BENCH_GROUPS", "").split(",") if g.strip()}
+MATRIX = os.environ.get("BENCH_MATRIX", "").strip()  # e.g. "2x4,4x4,5x2,3x8,4x4+pool": see parse_matrix
 DB_NAME = os.environ.get("BENCH_DATABASE", "shop_bench")
 WEBHOOK_SECRET = "whsec_bench_" + "0123456789abcdef" * 2
 PYTHON = sys.executable
@@ -165,8 +167,10 @@ def seed(env: dict, total: int) -> str:
         # A production table has planner statistics; a fresh bulk load has none.
         cursor.execute("VACUUM ANALYZE")
     count = Product.objects.count()
-    log(f"seeded {count} products in {time.monotonic() - started:.0f}s (manage.py seed --products {total}); "
-        "VACUUM ANALYZE")
+    log(
+        f"seeded {count} products in {time.monotonic() - started:.0f}s (manage.py seed --products {total}); "
+        "VACUUM ANALYZE"
+    )
     return f"manage.py seed --products {total}: {count} products"
 
 
@@ -178,7 +182,7 @@ def redis_cleanup(env: dict) -> None:
         redis = get_redis_connection("default")
         keys = list(redis.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*", count=1000))
         for i in range(0, len(keys), 1000):
-            redis.delete(*keys[i:i + 1000])
+            redis.delete(*keys[i : i + 1000])
         if env["CELERY_BROKER_URL"] == env["REDIS_URL"]:
             # Tasks queued by the benchmark (never consumed) and kombu's bindings for that queue.
             redis.delete("celery", "_kombu.binding.celery", "_kombu.binding_permanent.celery")
@@ -195,33 +199,90 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """gunicorn on loopback, in its own process group so that stop() reaches every worker."""
+def gunicorn_config(env: dict) -> dict:
+    """The settings gunicorn.conf.py gives under `env` (what the shop's gunicorn runs with, less the overrides)."""
+    import runpy
+    from unittest import mock
 
-    def __init__(self, env: dict, logdir: Path, *, bare: bool = False):
-        self.env = env
+    with mock.patch.dict(os.environ, env, clear=True):  # the file reads os.environ, and may set a variable
+        config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return {key: config.get(key) for key in ("worker_class", "workers", "threads", "keepalive", "max_requests")}
+
+
+def server_shape(env: dict) -> tuple[int, int]:
+    """(workers, threads) of the shop's gunicorn: gunicorn.conf.py's, unless BENCH_WORKERS / BENCH_THREADS say."""
+    config = gunicorn_config(env)
+    return WORKERS or config["workers"], THREADS or config["threads"]
+
+
+def parse_matrix(text: str) -> list[dict]:
+    """BENCH_MATRIX "2x4,4x4+pool" -> [{"label": "2w x 4t", "workers": 2, "threads": 4, "pool": False}, ...].
+
+    Each item is WORKERSxTHREADS, "+pool" runs that server on Django's psycopg pool (benchmarks/settings.py,
+    BENCH_DB_POOL) instead of persistent connections.
+    """
+    shapes = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        match = re.fullmatch(r"(\d+)x(\d+)(\+pool)?", item)
+        if not match or not int(match.group(1)) or not int(match.group(2)):
+            raise ValueError(f"BENCH_MATRIX item {item!r}: expected WORKERSxTHREADS[+pool], e.g. 4x4+pool")
+        workers, threads, pool = int(match.group(1)), int(match.group(2)), bool(match.group(3))
+        label = f"{workers}w x {threads}t" + (" pool" if pool else "")
+        shapes.append({"label": label, "workers": workers, "threads": threads, "pool": pool})
+    return shapes
+
+
+class Server:
+    """gunicorn on loopback, in its own process group so that stop() reaches every worker.
+
+    The shop's runs with gunicorn.conf.py (workers, threads, worker class, keep-alive as shipped) unless
+    `workers` / `threads` are given; the BARE ceiling with gunicorn's defaults, only workers and threads set.
+    """
+
+    def __init__(
+        self,
+        env: dict,
+        logdir: Path,
+        *,
+        bare: bool = False,
+        workers: int | None = None,
+        threads: int | None = None,
+        extra_env: dict | None = None,
+        name: str = "",
+    ):
+        self.env = {**env, **(extra_env or {})}
         self.bare = bare  # the BARE ceiling (benchmarks/bare.py): gunicorn defaults, no apps, no middleware
+        self.workers, self.threads = workers, threads
         self.port = free_port()
-        self.log_path = logdir / ("gunicorn-bare.log" if bare else "gunicorn.log")
+        self.log_path = logdir / f"gunicorn{'-bare' if bare else ''}{'-' + name if name else ''}.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Server:
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        shape = []
+        if self.workers:
+            shape += ["--workers", str(self.workers)]
+        if self.threads:
+            shape += ["--threads", str(self.threads)]
         if self.bare:
             cmd = [
-                PYTHON, "-m", "gunicorn", "benchmarks.bare:application", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(WORKERS), "--threads", str(THREADS),
+                PYTHON, "-m", "gunicorn", "benchmarks.bare:application", "--bind", f"127.0.0.1:{self.port}", *shape,
             ]  # fmt: skip
-            env = {**self.env, "DJANGO_SETTINGS_MODULE": "benchmarks.bare"}
+            # gunicorn reads ./gunicorn.conf.py when no --config is given: started from the project's folder, the
+            # "defaults" would be the shop's settings (access log, keep-alive...). The scratch folder has none.
+            cwd = self.log_path.parent
+            pythonpath = os.pathsep.join(p for p in (str(ROOT), self.env.get("PYTHONPATH", "")) if p)
+            env = {**self.env, "DJANGO_SETTINGS_MODULE": "benchmarks.bare", "PYTHONPATH": pythonpath}
         else:
             cmd = [
                 PYTHON, "-m", "gunicorn", "config.wsgi", "--config", "gunicorn.conf.py",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS), "--threads", str(THREADS),
-                "--worker-class", "gthread",
+                "--bind", f"127.0.0.1:{self.port}", *shape,
             ]  # fmt: skip
-            env = self.env
+            env, cwd = self.env, ROOT
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 60
         while True:
@@ -235,7 +296,8 @@ class Server:
                 raise RuntimeError(f"gunicorn did not become ready; see {self.log_path}")
             time.sleep(0.3)
         kind = "bare ceiling" if self.bare else "shop"
-        log(f"gunicorn ({kind}) ready on 127.0.0.1:{self.port} ({WORKERS} workers x {THREADS} threads)")
+        workers, threads = len(self.worker_pids()), self.threads or "gunicorn.conf.py's"
+        log(f"gunicorn ({kind}) ready on 127.0.0.1:{self.port} ({workers} workers x {threads} threads)")
         return self
 
     def worker_pids(self) -> list[int]:
@@ -368,9 +430,20 @@ def parse_latency(value: str) -> float:
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(port, path, *, requests_file: Path | None = None, bust: bool = False, duration: int = DURATION) -> dict:
-    env = {**os.environ, "BENCH_WRK_THREADS": str(WRK_THREADS)}
-    for key in ("BENCH_DYNAMIC", "BENCH_REQUESTS_FILE", "BENCH_BUST_HOST"):
+def start_wrk(
+    port,
+    path,
+    *,
+    requests_file: Path | None = None,
+    bust: bool = False,
+    duration: int = DURATION,
+    headers: dict | None = None,
+    connections: int = CONNECTIONS,
+    count_cache: bool = False,
+) -> Wrk:
+    """wrk against 127.0.0.1:port, running in the background; Wrk.result() waits for it (or stop() ends it early)."""
+    env = {**os.environ, "BENCH_WRK_THREADS": str(min(WRK_THREADS, connections))}
+    for key in ("BENCH_DYNAMIC", "BENCH_REQUESTS_FILE", "BENCH_BUST_HOST", "BENCH_COUNT_CACHE"):
         env.pop(key, None)
     if requests_file or bust:
         env["BENCH_DYNAMIC"] = "1"
@@ -378,19 +451,43 @@ def run_wrk(port, path, *, requests_file: Path | None = None, bust: bool = False
         env["BENCH_REQUESTS_FILE"] = str(requests_file)
     if bust:
         env["BENCH_BUST_HOST"] = str(next_bust_base())
+    if count_cache:  # count the X-Cache answers (wrk then parses every response's headers)
+        env["BENCH_COUNT_CACHE"] = "1"
+    header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     cmd = [
-        "wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s",
-        "-s", str(BENCH_DIR / "wrk.lua"), f"http://127.0.0.1:{port}{path}",
-    ]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60)
-    out = result.stdout
-    if result.returncode != 0:
-        raise RuntimeError(f"wrk failed: {result.stderr}\n{out}")
+        "wrk", f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{duration}s", "--latency",
+        "--timeout", "10s", *header_args, "-s", str(BENCH_DIR / "wrk.lua"), f"http://127.0.0.1:{port}{path}",
+    ]  # fmt: skip
+    return Wrk(cmd, subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), duration)
+
+
+class Wrk:
+    def __init__(self, cmd: list[str], proc: subprocess.Popen, duration: int):
+        self.cmd, self.proc, self.duration = cmd, proc, duration
+
+    def stop(self) -> dict:
+        """End the run now (wrk stops on SIGINT and reports what it measured so far)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        return self.result()
+
+    def result(self) -> dict:
+        try:
+            out, err = self.proc.communicate(timeout=self.duration + 60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"wrk failed: {err}\n{out}")
+        return parse_wrk(out, self.cmd)
+
+
+def parse_wrk(out: str, cmd: list[str]) -> dict:
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     dist = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, flags=re.M))
     extra = json.loads(re.search(r"^BENCH_JSON (.*)$", out, flags=re.M).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {
+    result = {
         "rps": round(float(rps.group(1)), 1) if rps else None,
         "p50_ms": round(parse_latency(dist.get("50", "")), 2),
         "p75_ms": round(parse_latency(dist.get("75", "")), 2),
@@ -399,11 +496,24 @@ def run_wrk(port, path, *, requests_file: Path | None = None, bust: bool = False
         "p99_ms": round(parse_latency(dist.get("99", "")), 2),
         "requests": extra["requests"],
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": extra["errors_connect"] + extra["errors_read"] + extra["errors_write"]
+        "socket_errors": extra["errors_connect"]
+        + extra["errors_read"]
+        + extra["errors_write"]
         + extra["errors_timeout"],
         "wrapped": extra["wrapped"],
-        "command": " ".join(cmd[:-3] + ["wrk.lua", cmd[-1]]),
+        "command": " ".join(arg if " " not in arg else repr(arg) for arg in cmd[:-3] + ["wrk.lua", cmd[-1]]),
     }
+    counted = sum(extra.get("x_cache", {}).values())
+    if counted:  # BENCH_COUNT_CACHE
+        result["x_cache"] = extra["x_cache"]
+        result["hit_ratio"] = round(extra["x_cache"].get("HIT", 0) / counted, 3)
+        result["statuses"] = extra["statuses"]
+    return result
+
+
+def run_wrk(port, path, **options) -> dict:
+    """wrk for `duration` seconds (start_wrk's options), its figures once it is done."""
+    return start_wrk(port, path, **options).result()
 
 
 # --- SQL queries per request, in-process (django.test.Client against the same database and cache) ---------------

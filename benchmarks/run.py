@@ -4,13 +4,19 @@
 What it does, in order (everything it starts is stopped in `finally`, and the whole run is time-bounded):
 1. recreates its own database (`shop_bench` on DATABASE_URL's server), migrates, seeds BENCH_PRODUCTS products
    (`manage.py seed`), runs VACUUM ANALYZE (a production table has planner statistics; a fresh bulk load has none);
-2. starts gunicorn on 127.0.0.1 with `benchmarks.settings` (config.settings + the `ceiling` view), its own
-   CACHE_KEY_PREFIX on REDIS_URL, Celery tasks queued on a Redis broker as in production (nothing consumes them);
-   and a second, BARE gunicorn (benchmarks/bare.py: gunicorn defaults, no apps, no middleware, one view
-   answering the cached list bytes from Redis) that every ratio is measured against ("ceiling");
+2. starts gunicorn on 127.0.0.1 with `benchmarks.settings` (config.settings + the `ceiling` view) and the
+   project's gunicorn.conf.py as shipped (its workers, threads, worker class, keep-alive: the bench measures what
+   ships; BENCH_WORKERS / BENCH_THREADS override), its own CACHE_KEY_PREFIX on REDIS_URL, Celery tasks queued on a
+   Redis broker as in production (nothing consumes them); and a second, BARE gunicorn (benchmarks/bare.py:
+   gunicorn defaults, no apps, no middleware, one view answering the cached list bytes from Redis, the same
+   number of workers and threads) that every ratio is measured against ("ceiling");
 3. runs the scenarios (wrk for HTTP throughput, a thread pool over real HTTP for checkout) and counts SQL
    queries per request in-process (django.test.Client + CaptureQueriesContext, same database and cache);
-4. prints a table and writes benchmarks/results.json and benchmarks/results.md.
+   the groups, in order: catalog (ceiling / cached list / the list's 304 / uncached list in interleaved rounds,
+   detail), checkout, webhook, saleday (BUYERS checkouts while CONNECTIONS connections browse), search, and
+   serving (only with BENCH_MATRIX: the uncached list and the sale day on one gunicorn per shape);
+4. prints a table and writes results.json (results-scale.json for a SCALE run) and results.md, which shows the
+   issue-16 goals from both files when both are in the folder.
 
 benchmarks/harness.py holds the machinery (knobs, database, gunicorn, wrk, Redis, timing), scenarios.py one
 function per scenario (GROUPS: their order), report.py the results files.
@@ -21,12 +27,14 @@ includes `request.get_host()`, so every request is a miss that runs exactly the 
 identical query parameters (varying `page` or `ordering` instead would change the SQL being measured).
 
 Knobs (environment): BENCH_DURATION (s per wrk scenario, 10), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3: interleaved
-rounds of ceiling / cached list / uncached list), BENCH_WORKERS (4), BENCH_THREADS (gunicorn threads per worker, 4),
-BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS (100000; 0 skips the search phase), BENCH_SCALE (`make bench
-SCALE=N`: only the scale scenarios, on N products bulk-seeded by benchmarks/bulk_seed.py), BENCH_BUYERS (200),
-BENCH_HOT_STOCK (BUYERS/2), BENCH_GROUPS (e.g. `checkout,webhook`: only those groups, after the catalog's
-query counts), BENCH_DATABASE (shop_bench), BENCH_OUTPUT (benchmarks/: where the results go),
-BENCH_MAX_SECONDS (2400: hard bound on the whole run), DATABASE_URL, REDIS_URL.
+rounds of ceiling / cached list / 304 / uncached list, and of the BENCH_MATRIX shapes), BENCH_WORKERS and
+BENCH_THREADS (default: gunicorn.conf.py's), BENCH_MATRIX (e.g. `3x8,5x2,3x8+pool`: gunicorn shapes WORKERSxTHREADS,
+"+pool" on Django's psycopg pool instead of persistent connections), BENCH_PRODUCTS (10000), BENCH_SEARCH_PRODUCTS
+(100000; 0 skips the search phase), BENCH_SCALE (`make bench SCALE=N`: only the scale scenarios, on N products
+bulk-seeded by benchmarks/bulk_seed.py, written to results-scale.json), BENCH_BUYERS (200), BENCH_HOT_STOCK
+(BUYERS/2), BENCH_GROUPS (e.g. `checkout,saleday`: only those groups, after the catalog's query counts),
+BENCH_DATABASE (shop_bench), BENCH_OUTPUT (benchmarks/: where the results go), BENCH_MAX_SECONDS (2400: hard bound
+on the whole run), DATABASE_URL, REDIS_URL.
 
 A smoke run that leaves the committed results and database alone:
     BENCH_OUTPUT=/tmp/bench-smoke BENCH_DATABASE=shop_bench_smoke BENCH_DURATION=2 BENCH_ROUNDS=1 \
@@ -80,8 +88,17 @@ def main() -> int:
             harness.manage(env, "collectstatic", "--noinput", "-v0")
         harness.django_setup()
         results["config"]["seed"] = harness.seed(env, PRODUCTS)
-        server = harness.Server(env, tmp).start()
-        bare = harness.Server(env, tmp, bare=True).start()
+        # The shop with gunicorn.conf.py as shipped (BENCH_WORKERS / BENCH_THREADS override), the BARE ceiling with
+        # gunicorn's defaults and the same number of workers and threads.
+        workers, threads = harness.server_shape(env)
+        results["config"].update(
+            workers=workers,
+            threads=threads,
+            gunicorn=harness.gunicorn_config(env),
+            shape_from="BENCH_WORKERS / BENCH_THREADS" if harness.WORKERS or harness.THREADS else "gunicorn.conf.py",
+        )
+        server = harness.Server(env, tmp, workers=harness.WORKERS, threads=harness.THREADS).start()
+        bare = harness.Server(env, tmp, bare=True, workers=workers, threads=threads).start()
         run_groups(Bench(port=server.port, bare_port=bare.port, tmp=tmp, env=env, results=results))
         peaks = server.peak_rss_kb()
         results["peak_rss_mib"] = {str(pid): round(kb / 1024, 1) for pid, kb in peaks.items()}

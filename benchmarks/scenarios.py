@@ -30,20 +30,25 @@ from benchmarks.harness import (
     DURATION,
     HOT_STOCK,
     LIST,
+    MATRIX,
     ONLY,
     ROUNDS,
+    SAMPLES,
     SCALE,
     SEARCH_PRODUCTS,
     WEBHOOK_SECRET,
+    Server,
     count_queries,
     http_get,
     http_request,
     log,
     next_bust_base,
+    parse_matrix,
     percentiles_ms,
     run_wrk,
     seed,
     sequential_sample,
+    start_wrk,
     unique_host,
     write_requests_file,
 )
@@ -70,8 +75,10 @@ class Bench:
         if sample:
             entry["sequential"] = sample
         self.results["scenarios"][name] = entry
-        log(f"{name}: {entry['rps']} req/s, p50 {entry['p50_ms']} ms, p99 {entry['p99_ms']} ms, "
-            f"queries {entry['queries']}, non-2xx {entry['non_2xx']}")
+        log(
+            f"{name}: {entry['rps']} req/s, p50 {entry['p50_ms']} ms, p99 {entry['p99_ms']} ms, "
+            f"queries {entry['queries']}, non-2xx {entry['non_2xx']}"
+        )
 
 
 # --- catalog ----------------------------------------------------------------------------------------------------
@@ -107,36 +114,47 @@ def catalog_queries(bench: Bench) -> None:
     queries = bench.results["queries"]
     queries["list_uncached_by_page_size"] = {str(k): v["queries"] for k, v in q_list.items()}
     queries["list_uncached_sql"] = q_list[20]["sql"]
-    log(f"SQL queries per request: list uncached by page_size {queries['list_uncached_by_page_size']}, "
+    log(
+        f"SQL queries per request: list uncached by page_size {queries['list_uncached_by_page_size']}, "
         f"list cached {q_list_cached['queries']}, detail uncached {q_detail['queries']}, "
-        f"detail cached {q_detail_cached['queries']}, ceiling {q_ceiling['queries']}")
+        f"detail cached {q_detail_cached['queries']}, ceiling {q_ceiling['queries']}"
+    )
     queries["detail_uncached_sql"] = q_detail["sql"]
-    bench.queries.update({
-        "ceiling": q_ceiling["queries"], "list cached": q_list_cached["queries"],
-        "list uncached": q_list[20]["queries"], "detail cached": q_detail_cached["queries"],
-        "detail uncached": q_detail["queries"],
-    })
+    bench.queries.update(
+        {
+            "ceiling": q_ceiling["queries"],
+            "list cached": q_list_cached["queries"],
+            "list uncached": q_list[20]["queries"],
+            "detail cached": q_detail_cached["queries"],
+            "detail uncached": q_detail["queries"],
+        }
+    )
 
 
 BARE_NOTE = "BARE: gunicorn defaults, no apps, no middleware; one view: the cached list bytes from one cache.get"
 
 
 def list_rounds(bench: Bench) -> None:
-    """Ceiling, cached list and uncached list, interleaved in ROUNDS rounds.
+    """Ceiling, cached list, the list's 304 and uncached list, interleaved in ROUNDS rounds.
 
     Background load on a shared machine drifts, and neighbouring runs see the same drift: each figure is its
     median round, each ratio the median per-round ratio.
     """
     port = bench.port
-    runs = {"ceiling": [], "list cached": [], "list uncached": []}
+    conditional = {"If-None-Match": list_etag(port)}
+    runs = {"ceiling": [], "list cached": [], "list 304": [], "list uncached": []}
     for round_no in range(ROUNDS):
         runs["ceiling"].append(run_wrk(bench.bare_port, CEILING))
         runs["list cached"].append(run_wrk(port, LIST))
+        runs["list 304"].append(run_wrk(port, LIST, headers=conditional))
         runs["list uncached"].append(run_wrk(port, LIST, bust=True))
         log(f"round {round_no + 1}/{ROUNDS}: " + ", ".join(f"{k} {v[-1]['rps']} req/s" for k, v in runs.items()))
+        failed = {name: v[-1]["non_2xx"] for name, v in runs.items() if v[-1]["non_2xx"]}
+        if failed:  # e.g. 503s from the ceiling: its bytes are gone (a test suite flushed the same Redis db?)
+            raise RuntimeError(f"round {round_no + 1}: 4xx/5xx answers {failed}; see gunicorn*.log")
     bench.results["round_ratios"] = {
         f"{name} / ceiling": [round(r["rps"] / c["rps"], 3) for r, c in zip(runs[name], runs["ceiling"], strict=True)]
-        for name in ("list cached", "list uncached")
+        for name in ("list cached", "list 304", "list uncached")
     }
 
     def median_run(name):
@@ -145,22 +163,47 @@ def list_rounds(bench: Bench) -> None:
 
     bench.record("ceiling", median_run("ceiling"), note=BARE_NOTE)
     bench.record("list cached", median_run("list cached"), note="anonymous, same URL, warmed")
-    bench.record("list uncached", median_run("list uncached"),
-                 sample=sequential_sample(port, [("GET", LIST, {}, None)], bust_base=next_bust_base()),
-                 note="page_size 20; unique Host port per request -> cache miss")
+    bench.record(
+        "list 304",
+        median_run("list 304"),
+        note="anonymous, If-None-Match: the page's ETag -> 304 Not Modified, empty body "
+        "(answered by catalog.middleware.CatalogCacheHitMiddleware)",
+    )
+    bench.record(
+        "list uncached",
+        median_run("list uncached"),
+        sample=sequential_sample(port, [("GET", LIST, {}, None)], bust_base=next_bust_base()),
+        note="page_size 20; unique Host port per request -> cache miss",
+    )
+
+
+def list_etag(port: int) -> str:
+    """The cached list's ETag, checked to be answered 304 when sent back in If-None-Match."""
+    status, _, headers = http_get(port, LIST)
+    etag = headers.get("ETag")
+    if status != 200 or not etag:
+        raise RuntimeError(f"GET {LIST} answers {status} without an ETag: {headers}")
+    status, body, headers = http_get(port, LIST, headers={"If-None-Match": etag})
+    if status != 304 or body:
+        raise RuntimeError(f"GET {LIST} with If-None-Match {etag} answers {status} ({len(body)} bytes), not 304")
+    return etag
 
 
 def detail_cached(bench: Bench) -> None:
-    bench.record("detail cached", run_wrk(bench.port, f"/api/catalog/products/{bench.slugs[0]}/"),
-                 note="one product, warmed")
+    bench.record(
+        "detail cached", run_wrk(bench.port, f"/api/catalog/products/{bench.slugs[0]}/"), note="one product, warmed"
+    )
 
 
 def detail_uncached(bench: Bench) -> None:
     requests = [("GET", f"/api/catalog/products/{slug}/", {}, None) for slug in bench.slugs]
     requests_file = write_requests_file(bench.tmp, "detail", requests)
-    bench.record("detail uncached", run_wrk(bench.port, LIST, requests_file=requests_file, bust=True),
-                 sample=sequential_sample(bench.port, requests, bust_base=next_bust_base()),
-                 note=f"{len(bench.slugs)} products in turn, unique Host port per request")
+    bench.record(
+        "detail uncached",
+        run_wrk(bench.port, LIST, requests_file=requests_file, bust=True),
+        sample=sequential_sample(bench.port, requests, bust_base=next_bust_base()),
+        note=f"{len(bench.slugs)} products in turn, unique Host port per request",
+    )
 
 
 # --- checkout ---------------------------------------------------------------------------------------------------
@@ -172,9 +215,17 @@ def make_buyer(tag: str, i: int) -> tuple[int, int, str]:
     from users.models import Address, User
 
     user = User.objects.create_user(email=f"bench-{tag}-{i}@example.com", password=None, first_name="Bench")
-    address = Address.objects.create(user=user, full_name=f"Bench Buyer {i}", line1=f"{i} Load Street",
-                                     city="Testville", region="CA", postal_code="94107", country="US",
-                                     phone="+1 415 555 0100", is_default=True)
+    address = Address.objects.create(
+        user=user,
+        full_name=f"Bench Buyer {i}",
+        line1=f"{i} Load Street",
+        city="Testville",
+        region="CA",
+        postal_code="94107",
+        country="US",
+        phone="+1 415 555 0100",
+        is_default=True,
+    )
     return user.pk, address.pk, str(AccessToken.for_user(user))
 
 
@@ -185,10 +236,16 @@ def bench_products(prefix: str, count: int, stock: int) -> list[int]:
     from catalog.models import Category
 
     category = Category.objects.filter(slug="bench-checkout").first() or services.category_create(
-        name="Bench checkout", slug="bench-checkout")
+        name="Bench checkout", slug="bench-checkout"
+    )
     return [
-        services.product_create(name=f"Bench {prefix} {i}", sku=f"BENCH-{prefix}-{i}", category=category,
-                                price=Decimal("19.99"), stock=stock).pk
+        services.product_create(
+            name=f"Bench {prefix} {i}",
+            sku=f"BENCH-{prefix}-{i}",
+            category=category,
+            price=Decimal("19.99"),
+            stock=stock,
+        ).pk
         for i in range(count)
     ]
 
@@ -196,8 +253,13 @@ def bench_products(prefix: str, count: int, stock: int) -> list[int]:
 def fill_carts(port: int, buyers, product_for) -> None:
     def add(args):
         index, (_, _, token) = args
-        status, body, _ = http_request(port, "POST", "/api/cart/items/", {"product": product_for(index), "quantity": 1},
-                                       {"Authorization": f"Bearer {token}"})
+        status, body, _ = http_request(
+            port,
+            "POST",
+            "/api/cart/items/",
+            {"product": product_for(index), "quantity": 1},
+            {"Authorization": f"Bearer {token}"},
+        )
         if status != 201:
             raise RuntimeError(f"cart add failed: {status} {body[:300]!r}")
 
@@ -248,10 +310,14 @@ def fire_checkouts(port: int, buyers, *, watch_list: bool = False) -> dict:
     if watch_list:
         total = sum(seen.values())
         during_p99 = _p99_ms(latencies)
-        result["list_during_checkout"] = {"requests": total, "x_cache": dict(seen),
-                                          "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None,
-                                          "p99_ms": during_p99, "p99_alone_ms": alone_p99,
-                                          "p99_ratio": round(during_p99 / alone_p99, 2) if alone_p99 else None}
+        result["list_during_checkout"] = {
+            "requests": total,
+            "x_cache": dict(seen),
+            "hit_ratio": round(seen.get("HIT", 0) / total, 3) if total else None,
+            "p99_ms": during_p99,
+            "p99_alone_ms": alone_p99,
+            "p99_ratio": round(during_p99 / alone_p99, 2) if alone_p99 else None,
+        }
     return result
 
 
@@ -268,8 +334,14 @@ def _fire_checkouts(port: int, buyers) -> dict:
     def checkout(buyer):
         _, address_id, token = buyer
         started = time.perf_counter()
-        status, body, _ = http_request(port, "POST", "/api/orders/", {"shipping_address": address_id},
-                                       {"Authorization": f"Bearer {token}"}, timeout=60)
+        status, body, _ = http_request(
+            port,
+            "POST",
+            "/api/orders/",
+            {"shipping_address": address_id},
+            {"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
         return status, (time.perf_counter() - started) * 1000, body[:200]
 
     def first(buyer):
@@ -285,9 +357,13 @@ def _fire_checkouts(port: int, buyers) -> dict:
     times = [ms for _, ms, _ in outcomes]
     errors = [body for status, _, body in outcomes if status >= 500][:3]
     return {
-        "buyers": len(buyers), "wall_s": round(wall, 2), "orders": statuses.get(201, 0),
-        "orders_per_s": round(statuses.get(201, 0) / wall, 1), "attempts_per_s": round(len(buyers) / wall, 1),
-        **percentiles_ms(times, 50, 95, 99), "statuses": {str(k): v for k, v in statuses.items()},
+        "buyers": len(buyers),
+        "wall_s": round(wall, 2),
+        "orders": statuses.get(201, 0),
+        "orders_per_s": round(statuses.get(201, 0) / wall, 1),
+        "attempts_per_s": round(len(buyers) / wall, 1),
+        **percentiles_ms(times, 50, 95, 99),
+        "statuses": {str(k): v for k, v in statuses.items()},
         "server_errors": errors,
     }
 
@@ -364,7 +440,8 @@ def checkout_distinct(bench: Bench) -> None:
     entry["catalog_version_bumps"] = catalog_version() - version_before
     entry["verification"] = verify_stock(distinct, 5)
     entry["queries"] = bench.queries["checkout"]
-    entry["note"] = f"{BUYERS} buyers, 1 line each, {CONNECTIONS} concurrent; stock_audit {stock_audit()}"
+    entry["stock_audit"] = stock_audit()
+    entry["note"] = f"{BUYERS} buyers, 1 line each, {CONNECTIONS} concurrent; stock_audit {entry['stock_audit']}"
     bench.results["scenarios"]["checkout distinct"] = entry
     log(f"checkout distinct: {entry}")
 
@@ -379,10 +456,12 @@ def checkout_hot_product(bench: Bench) -> None:
     entry = fire_checkouts(bench.port, buyers)
     verification = entry["verification"] = verify_stock([hot], HOT_STOCK)
     verification["final_stock"] = Product.objects.get(pk=hot).stock
-    verification["ok"] = (verification["ok"] and entry["orders"] == HOT_STOCK
-                          and entry["statuses"].get("409", 0) == BUYERS - HOT_STOCK)
+    verification["ok"] = (
+        verification["ok"] and entry["orders"] == HOT_STOCK and entry["statuses"].get("409", 0) == BUYERS - HOT_STOCK
+    )
     entry["queries"] = bench.queries["checkout"]
-    entry["note"] = f"{BUYERS} buyers, stock {HOT_STOCK}, {CONNECTIONS} concurrent; stock_audit {stock_audit()}"
+    entry["stock_audit"] = stock_audit()
+    entry["note"] = f"{BUYERS} buyers, stock {HOT_STOCK}, {CONNECTIONS} concurrent; stock_audit {entry['stock_audit']}"
     bench.results["scenarios"]["checkout hot product"] = entry
     log(f"checkout hot: {entry}")
 
@@ -393,11 +472,23 @@ def checkout_hot_product(bench: Bench) -> None:
 def signed_event(event_type: str = "payment_intent.created") -> tuple[str, dict, bytes]:
     now = int(time.time())
     event = {
-        "id": f"evt_bench_{uuid.uuid4().hex}", "object": "event", "api_version": "2024-06-20", "created": now,
-        "livemode": False, "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
+        "id": f"evt_bench_{uuid.uuid4().hex}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": now,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
         "type": event_type,
-        "data": {"object": {"id": f"pi_bench_{uuid.uuid4().hex[:16]}", "object": "payment_intent", "amount": 1999,
-                            "currency": "usd", "status": "requires_payment_method"}},
+        "data": {
+            "object": {
+                "id": f"pi_bench_{uuid.uuid4().hex[:16]}",
+                "object": "payment_intent",
+                "amount": 1999,
+                "currency": "usd",
+                "status": "requires_payment_method",
+            }
+        },
     }
     payload = json.dumps(event, separators=(",", ":")).encode()
     signature = hmac.new(WEBHOOK_SECRET.encode(), f"{now}.".encode() + payload, hashlib.sha256).hexdigest()
@@ -418,10 +509,12 @@ def webhook(bench: Bench) -> None:
     # Enough unique, freshly signed events that wrk never has to repeat one (repeats would be cheap duplicates).
     events = [("POST", *signed_event()) for _ in range(max(2000, DURATION * 1500))]
     wrk_result = run_wrk(bench.port, path, requests_file=write_requests_file(bench.tmp, "webhook", events))
+    # Service time: SAMPLES one-at-a-time events, each unique and freshly signed (a repeat is a cheap duplicate).
+    sample = sequential_sample(bench.port, [("POST", *signed_event()) for _ in range(SAMPLES)])
     note = "signed payment_intent.created (irrelevant type: verified, stored once, acknowledged)"
     if wrk_result["wrapped"]:
         note += f"; {wrk_result['wrapped']} requests repeated an event id"
-    bench.record("webhook", wrk_result, note=note)
+    bench.record("webhook", wrk_result, sample=sample, note=note)
 
 
 # --- search -----------------------------------------------------------------------------------------------------
@@ -461,13 +554,19 @@ def search(bench: Bench) -> None:
     bench.results["queries"]["search_uncached_sql"] = queries["sql"]
     wrk_result = run_wrk(bench.port, LIST, requests_file=write_requests_file(bench.tmp, "search", requests), bust=True)
     sample = sequential_sample(bench.port, requests, bust_base=next_bust_base())
-    entry = {**wrk_result, "sequential": sample, "queries": max(c["queries"] for c in counts),
-             "example": path,
-             "note": f"{Product.objects.count()} products; search + category (with descendants) + price range, "
-                     f"{len(requests)} combinations, unique Host port per request"}
+    entry = {
+        **wrk_result,
+        "sequential": sample,
+        "queries": max(c["queries"] for c in counts),
+        "example": path,
+        "note": f"{Product.objects.count()} products; search + category (with descendants) + price range, "
+        f"{len(requests)} combinations, unique Host port per request",
+    }
     bench.results["scenarios"]["search 100k uncached"] = entry
-    log(f"search: {entry['rps']} req/s, wrk p95 {entry['p95_ms']} ms, sequential p95 {sample['p95_ms']} ms, "
-        f"queries {entry['queries']}, example {path}")
+    log(
+        f"search: {entry['rps']} req/s, wrk p95 {entry['p95_ms']} ms, sequential p95 {sample['p95_ms']} ms, "
+        f"queries {entry['queries']}, example {path}"
+    )
 
 
 # --- scale (make bench SCALE=N) ---------------------------------------------------------------------------------
@@ -482,8 +581,10 @@ def scale(bench: Bench) -> None:
 
     from catalog.models import Product
 
+    started = time.monotonic()
     bench.results["config"]["scale_seed"] = bulk_seed(SCALE)
-    total = Product.objects.count()
+    bench.results["config"]["scale_seed_s"] = round(time.monotonic() - started, 1)
+    total = bench.results["config"]["scale_products"] = Product.objects.count()
     label = f"{total / 1_000_000:g}M" if total >= 1_000_000 else f"{total // 1000}k"
     page_one = [("GET", LIST, {}, None)]
     searches = search_requests(200)
@@ -503,12 +604,157 @@ def scale(bench: Bench) -> None:
         headers = {} if bust else {"HTTP_COOKIE": cookie["Cookie"]}
         queries = count_queries("GET", path, host=unique_host(), headers=headers)
         sample = sequential_sample(bench.port, requests, bust_base=next_bust_base() if bust else None, n=n)
-        entry = {"p50_ms": sample["p50_ms"], "p95_ms": sample["p95_ms"], "p99_ms": sample["p99_ms"],
-                 "queries": queries["queries"], "sequential": sample, "example": path,
-                 "note": f"{total} products; {n} sequential requests, statuses {sample['statuses']}"}
+        entry = {
+            "p50_ms": sample["p50_ms"],
+            "p95_ms": sample["p95_ms"],
+            "p99_ms": sample["p99_ms"],
+            "queries": queries["queries"],
+            "sequential": sample,
+            "example": path,
+            "note": f"{total} products; {n} sequential requests, statuses {sample['statuses']}",
+        }
         bench.results["scenarios"][name] = entry
-        log(f"{name}: sequential p50 {sample['p50_ms']} ms, p95 {sample['p95_ms']} ms, queries {entry['queries']}, "
-            f"statuses {sample['statuses']}")
+        log(
+            f"{name}: sequential p50 {sample['p50_ms']} ms, p95 {sample['p95_ms']} ms, queries {entry['queries']}, "
+            f"statuses {sample['statuses']}"
+        )
+
+
+# --- sale day: checkouts and browsing at once, and the server shapes it is measured on ----------------------------
+
+POPULAR = 20  # products whose detail pages every shopper looks at (cached); the rest is the long tail (misses)
+
+
+def browse_requests(bench: Bench, n: int) -> list:
+    """The sale-day browse mix, n requests in a shuffled order, about 70 % cache hits:
+
+    - 35 % product list page 1, 10 % pages 2 and 3 (anonymous, cached);
+    - 25 % detail of one of POPULAR products (cached);
+    - 15 % detail of a long-tail product, 15 % filtered search (search + category + price range): each with
+      its own Host port, so each is a miss that runs the SQL of a real miss.
+    """
+    rng = random.Random(16)
+    searches = search_requests(200)
+    popular, tail = bench.slugs[:POPULAR], bench.slugs[POPULAR:] or bench.slugs
+    requests = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.35:
+            requests.append(("GET", LIST, {}, None))
+        elif roll < 0.45:
+            requests.append(("GET", f"{LIST}?page={rng.choice((2, 3))}", {}, None))
+        elif roll < 0.70:
+            requests.append(("GET", f"/api/catalog/products/{rng.choice(popular)}/", {}, None))
+        elif roll < 0.85:
+            requests.append(("GET", f"/api/catalog/products/{rng.choice(tail)}/", {"Host": unique_host()}, None))
+        else:
+            requests.append(("GET", rng.choice(searches)[1], {"Host": unique_host()}, None))
+    return requests
+
+
+_sale_days = [0]
+
+
+def sale_day_run(bench: Bench, port: int) -> dict:
+    """BUYERS buyers check out (a product each) while CONNECTIONS connections browse (browse_requests) and one
+    more reads the product list's page 1; the same browsing and reading alone (DURATION s) first.
+
+    The list's p99 comes from that one reader (wrk, one connection, X-Cache counted): its p99 during the
+    checkouts ÷ its p99 alone is the issue's "reads must not queue behind checkouts" figure.
+    """
+    _sale_days[0] += 1
+    tag = f"sale{_sale_days[0]}"
+    products = bench_products(tag, BUYERS, 5)
+    buyers = [make_buyer(tag, i) for i in range(BUYERS)]
+    fill_carts(port, buyers, lambda i: products[i])
+    expected = max(DURATION, 20) * 1500  # more lines than wrk sends, so that no miss repeats (and turns into a hit)
+    for method, path, headers, _ in {(r[0], r[1]): r for r in browse_requests(bench, 400) if not r[2]}.values():
+        http_request(port, method, path, headers=headers)  # warm the cacheable pages
+    phases = {}
+    for phase in ("alone", "during"):
+        browse_file = write_requests_file(bench.tmp, f"browse-{tag}-{phase}", browse_requests(bench, expected))
+        long = 600 if phase == "during" else DURATION  # during: stopped when the last checkout is answered
+        browse = start_wrk(port, LIST, requests_file=browse_file, duration=long, count_cache=True)
+        reader = start_wrk(port, LIST, connections=1, duration=long, count_cache=True)
+        if phase == "during":
+            time.sleep(0.5)
+            try:
+                checkout = _fire_checkouts(port, buyers)
+            finally:
+                phases[phase] = {"browse": browse.stop(), "list": reader.stop()}
+        else:
+            phases[phase] = {"browse": browse.result(), "list": reader.result()}
+    verification = verify_stock(products, 5)
+    alone, during = phases["alone"], phases["during"]
+
+    def ratio(a, b):
+        return round(a / b, 2) if a and b else None
+
+    return {
+        **checkout,
+        "orders_ok": verification["ok"] and checkout["orders"] == BUYERS,
+        "verification": verification,
+        "stock_audit": stock_audit(),
+        "browse": during["browse"],
+        "browse_alone": alone["browse"],
+        "list": during["list"],
+        "list_alone": alone["list"],
+        "list_hit_ratio": during["list"].get("hit_ratio"),
+        "list_p99_ratio": ratio(during["list"]["p99_ms"], alone["list"]["p99_ms"]),
+        "browse_p99_ratio": ratio(during["browse"]["p99_ms"], alone["browse"]["p99_ms"]),
+    }
+
+
+SALE_DAY_NOTE = (
+    f"{BUYERS} buyers (a product each, {CONNECTIONS} concurrent) check out while {CONNECTIONS} "
+    "connections browse (35 % list page 1, 10 % pages 2-3, 25 % 20 popular details: cached; 15 % "
+    "long-tail details, 15 % filtered search: misses) and 1 connection reads list page 1"
+)
+
+
+def sale_day(bench: Bench) -> None:
+    entry = sale_day_run(bench, bench.port)
+    entry["queries"] = bench.queries.get("checkout")
+    entry["note"] = SALE_DAY_NOTE
+    bench.results["scenarios"]["sale day"] = entry
+    log(f"sale day: {sale_day_summary(entry)}")
+
+
+def sale_day_summary(e: dict) -> str:
+    b, lst = e["browse"], e["list"]
+    return (
+        f"{e['orders_per_s']} orders/s (checkout p50/p95/p99 {e['p50_ms']}/{e['p95_ms']}/{e['p99_ms']} ms, "
+        f"{e['orders']} orders, {e['statuses']}); browse {b['rps']} req/s p50/p95/p99 {b['p50_ms']}/"
+        f"{b['p95_ms']}/{b['p99_ms']} ms (alone {e['browse_alone']['rps']} req/s, p99 "
+        f"{e['browse_alone']['p99_ms']} ms); list p99 {lst['p99_ms']} ms vs {e['list_alone']['p99_ms']} ms "
+        f"alone ({e['list_p99_ratio']}x), hit ratio {e['list_hit_ratio']}; stock_audit {e['stock_audit']}"
+    )
+
+
+def serving_matrix(bench: Bench) -> None:
+    """BENCH_MATRIX: for each gunicorn shape (and connection mode), a server of its own measures the uncached
+    list (wrk, DURATION s) and the sale day; ROUNDS rounds, the shapes in turn within each round."""
+    shapes = parse_matrix(MATRIX)
+    runs = {shape["label"]: [] for shape in shapes}
+    for round_no in range(ROUNDS):
+        for shape in shapes:
+            extra = {"BENCH_DB_POOL": "1", "BENCH_DB_POOL_MAX": str(shape["threads"])} if shape["pool"] else {}
+            name = shape["label"].replace(" ", "")
+            server = Server(
+                bench.env, bench.tmp, workers=shape["workers"], threads=shape["threads"], extra_env=extra, name=name
+            ).start()
+            try:
+                http_get(server.port, LIST)
+                uncached = run_wrk(server.port, LIST, bust=True)
+                sale = sale_day_run(bench, server.port)
+            finally:
+                server.stop()
+            runs[shape["label"]].append({"list uncached": uncached, "sale day": sale})
+            log(
+                f"matrix round {round_no + 1} {shape['label']}: list uncached {uncached['rps']} req/s; "
+                f"sale day {sale_day_summary(sale)}"
+            )
+    bench.results["matrix"] = {"shapes": shapes, "runs": runs}
 
 
 # (group, its scenarios in order, whether the run goes on when the group fails). A group stops at its first
@@ -517,10 +763,15 @@ GROUPS = [
     ("catalog", [catalog_queries, list_rounds, detail_cached, detail_uncached], False),
     ("checkout", [checkout_queries, checkout_distinct, checkout_hot_product], True),
     ("webhook", [webhook], True),
+    ("saleday", [sale_day], True),
+    *([("serving", [serving_matrix], True)] if MATRIX else []),
     *([("search", [search], False)] if SEARCH_PRODUCTS else []),
 ]
 if SCALE:  # `make bench SCALE=N` measures the big catalog only
     GROUPS = [("scale", [scale], False)]
 if ONLY:  # BENCH_GROUPS=checkout,webhook: only these groups, after catalog_queries (the others use what it prepares)
-    GROUPS = [g if g[0] in ONLY or g[0] != "catalog" else ("catalog", [catalog_queries], False)
-              for g in GROUPS if g[0] in ONLY or g[0] == "catalog"]
+    GROUPS = [
+        g if g[0] in ONLY or g[0] != "catalog" else ("catalog", [catalog_queries], False)
+        for g in GROUPS
+        if g[0] in ONLY or g[0] == "catalog"
+    ]
