@@ -1,6 +1,6 @@
 """Cart writes: lines, the applied coupon, emptying at checkout. Reads and totals are `cart.selectors`.
 
-The cart row is the first lock of the global order (cart → order → payment → stock → coupon):
+The cart row is the first lock of the global order (cart → order → payment → coupon → stock):
 `lock_cart`, taken by every write here and by orders' checkout. Cart sits above coupons: it asks
 `coupons.selectors` whether a coupon applies; coupons never imports the cart.
 """
@@ -42,13 +42,17 @@ def lock_cart(*, user=None, cart: Cart | None = None) -> Cart:
     concurrent writes to one cart, and its checkout, run one after another. A guest cart deleted
     meanwhile (merged, expired) is a 404.
     """
+    carts = Cart.objects.select_for_update(of=("self",)).select_related("coupon")
     if cart is not None:
-        locked = Cart.objects.select_for_update(of=("self",)).select_related("coupon").filter(pk=cart.pk).first()
+        locked = carts.filter(pk=cart.pk).first()
         if locked is None:
             raise CartNotFound()
         return locked
-    cart_get_or_create(user=user)
-    return Cart.objects.select_for_update(of=("self",)).get(user=user)
+    locked = carts.filter(user=user).first()  # one query when the cart exists, as it does at checkout
+    if locked is None:
+        cart_get_or_create(user=user)
+        locked = carts.get(user=user)
+    return locked
 
 
 def cart_guest_create() -> tuple[Cart, str]:
@@ -57,9 +61,9 @@ def cart_guest_create() -> tuple[Cart, str]:
     return Cart.objects.create(user=None, token_hash=cart_token_hash(token)), token
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def cart_clear(*, cart: Cart) -> None:
-    """Delete every line and the applied coupon."""
+    """Delete every line and the applied coupon. No savepoint: it fails only as its caller's transaction does."""
     CartItem.objects.filter(cart=cart).delete()
     if cart.coupon_id is not None:
         cart.coupon = None

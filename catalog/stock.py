@@ -12,6 +12,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
 
 from catalog.cache import invalidate_product_stock
 from catalog.exceptions import InsufficientStock, InvalidStockChange
@@ -89,9 +90,10 @@ def stock_adjust_many(
             rows = _lock(changes)
             _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
             return
-        rows, refusal = _lock_and_apply_products(changes)
+        rows, movements, refusal = _lock_apply_and_record_products(
+            changes=changes, reason=reason, reference=reference, user=user
+        )
         if refusal is None:
-            movements = _ledger(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
             _alert(rows=rows, changes=changes, movements=movements)
     if refusal is not None:  # raised outside the block: nothing was written, the caller's transaction stays usable
         raise refusal
@@ -145,15 +147,18 @@ def _lock(changes: list[StockChange]) -> StockRows:
     return lock_stock_rows(product_ids=[c.product_id for c in changes], variant_ids=[c.variant_id for c in changes])
 
 
-# Products only (every checkout without variants): lock in id order, check every level, and apply, in ONE
-# statement. `locked` takes the row locks in the one lock order (FOR UPDATE returns the latest committed
-# row); `fine` is true only when every product exists and every new level is within 0..INTEGER_MAX; the
-# UPDATE runs only then. It answers the stock read under the lock (before the change) either way.
+# Products only (every checkout without variants): lock in id order, check every level, apply, and write the
+# ledger, in ONE statement. `locked` takes the row locks in the one lock order (FOR NO KEY UPDATE, the lock an
+# UPDATE takes: it does not block the foreign-key checks of other transactions' order items and ledger rows on
+# the same product; FOR UPDATE returns the latest committed row); `fine` is true only when every product exists
+# and every new level is within 0..INTEGER_MAX; the UPDATE and the ledger INSERT run only then. The ledger's
+# `stock_after` is the level read under the lock plus the running sum of the row's deltas in the batch's order.
+# It answers the stock read under the lock (before the change) and the ledger ids, in the batch's order.
 _PRODUCTS_SQL = """
 WITH wanted(id, delta) AS (SELECT * FROM unnest(%(ids)s::bigint[], %(deltas)s::int[])),
 locked AS (
     SELECT p.id, p.name, p.stock, p.stock_version FROM catalog_product p
-    WHERE p.id = ANY(%(ids)s::bigint[]) ORDER BY p.id FOR UPDATE OF p
+    WHERE p.id = ANY(%(ids)s::bigint[]) ORDER BY p.id FOR NO KEY UPDATE OF p
 ),
 fine AS (
     SELECT count(*) = cardinality(%(ids)s::bigint[])
@@ -165,24 +170,52 @@ updated AS (
     FROM locked l JOIN wanted w ON w.id = l.id, fine
     WHERE p.id = l.id AND fine.ok
     RETURNING p.id
+),
+moves(ord, product_id, delta) AS (
+    SELECT * FROM unnest(%(move_ords)s::int[], %(move_ids)s::bigint[], %(move_deltas)s::int[])
+),
+ledger AS (
+    INSERT INTO catalog_stockmovement
+        (product_id, variant_id, delta, stock_after, reason, reference, user_id, created_at)
+    SELECT m.product_id, NULL, m.delta,
+        l.stock + sum(m.delta) OVER (PARTITION BY m.product_id ORDER BY m.ord),
+        %(reason)s, %(reference)s, %(user_id)s, %(now)s
+    FROM moves m JOIN locked l ON l.id = m.product_id, fine
+    WHERE fine.ok
+    ORDER BY m.ord
+    RETURNING id
 )
-SELECT l.id, l.name, l.stock, l.stock_version, (SELECT count(*) FROM updated) FROM locked l ORDER BY l.id
+SELECT l.id, l.name, l.stock, l.stock_version, (SELECT count(*) FROM updated),
+    (SELECT array_agg(id ORDER BY id) FROM ledger)
+FROM locked l ORDER BY l.id
 """
 
 
-def _lock_and_apply_products(changes: list[StockChange]) -> tuple[StockRows, Exception | None]:
-    """Lock, validate and apply product-only changes in one round trip; or the error that refused them (nothing
-    written)."""
+def _lock_apply_and_record_products(
+    *, changes: list[StockChange], reason: str, reference: str, user
+) -> tuple[StockRows, list[StockMovement], Exception | None]:
+    """Lock, validate, apply and record product-only changes in one round trip; or the error that refused them
+    (nothing written). The movements carry only their pks (in the order of `changes`), for the alert."""
     product_delta: dict[int, int] = {}
     for change in changes:
         product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
+    params = {
+        "ids": list(product_delta),
+        "deltas": list(product_delta.values()),
+        "max": INTEGER_MAX,
+        "move_ords": list(range(len(changes))),
+        "move_ids": [c.product_id for c in changes],
+        "move_deltas": [c.delta for c in changes],
+        "reason": reason,
+        "reference": reference,
+        "user_id": user.pk if getattr(user, "is_authenticated", False) else None,
+        "now": timezone.now(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _PRODUCTS_SQL, {"ids": list(product_delta), "deltas": list(product_delta.values()), "max": INTEGER_MAX}
-        )
+        cursor.execute(_PRODUCTS_SQL, params)
         found = cursor.fetchall()
     products = {
-        pk: Product(pk=pk, name=name, stock=stock, stock_version=version) for pk, name, stock, version, _ in found
+        pk: Product(pk=pk, name=name, stock=stock, stock_version=version) for pk, name, stock, version, _, _ in found
     }
     rows = StockRows(products=products, variants={})
     if not found or found[0][4] == 0:  # refused: say why, as the locked path does
@@ -192,15 +225,15 @@ def _lock_and_apply_products(changes: list[StockChange]) -> tuple[StockRows, Exc
                     raise InvalidStockChange(f"Product {pk} does not exist.")
             _check_levels(rows=rows, product_delta=product_delta, variant_delta={})
         except (InvalidStockChange, InsufficientStock) as error:
-            return rows, error
-        return rows, InvalidStockChange("Stock change refused.")  # unreachable: the checks above explain a refusal
+            return rows, [], error
+        return rows, [], InvalidStockChange("Stock change refused.")  # unreachable: the checks above explain it
     invalidate_product_stock(
         versions={pk: products[pk].stock_version + 1 for pk in product_delta},
         listings_changed=any(
             (products[pk].stock > 0) != (products[pk].stock + d > 0) for pk, d in product_delta.items()
         ),
     )
-    return rows, None
+    return rows, [StockMovement(pk=pk) for pk in found[0][5]], None
 
 
 def _adjust_locked(*, rows: StockRows, changes: list[StockChange], reason: str, reference: str, user) -> None:

@@ -3,9 +3,12 @@
 A queued task is first a row (`OutboxMessage`) written in the caller's transaction, so it commits or
 rolls back with the business change. After the commit the relay publishes it to the broker and marks
 it published; what the relay could not publish (broker down, process killed between commit and
-publish) is published by `outbox_relay_pending`, run by Celery beat. Rows are locked with
-`SKIP LOCKED` while they are published, so concurrent relays never publish one message twice.
-Delivery is at least once (a crash between publish and mark republishes); tasks are idempotent.
+publish) is published by `outbox_relay_pending`, run by Celery beat, which leaves rows younger than
+`OUTBOX_RELAY_GRACE_SECONDS` to the after-commit relay. The sweep locks its rows with `SKIP LOCKED`, so
+concurrent sweeps never publish one message twice; the after-commit relay takes no lock (one UPDATE after the
+publish, in the request's hot path), so it and a sweep can both publish a row only when the relay is slower
+than the grace. Delivery is at least once (that, or a crash between publish and mark, republishes); tasks are
+idempotent.
 """
 
 import logging
@@ -15,6 +18,7 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from common.models import OutboxMessage
@@ -42,8 +46,9 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
         try:
             _publish(message)
         except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-            logger.warning("Outbox: publishing %s (%s) failed: %r; the sweep retries it.",
-                           message.task, message.pk, exc)
+            logger.warning(
+                "Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc
+            )
             OutboxMessage.objects.filter(pk=message.pk).update(
                 attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
             )
@@ -55,19 +60,30 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
     return published
 
 
-def outbox_publish(*, message_ids: list) -> int:
-    """Publish these messages now unless another relay holds or already published them. Never raises."""
+def outbox_publish(*, message: OutboxMessage) -> bool:
+    """Publish a message just committed (the after-commit relay), then mark it published: one statement.
+
+    No lock and no re-read: until `OUTBOX_RELAY_GRACE_SECONDS` have passed the row is this relay's alone (the
+    sweep leaves it alone). A broker failure is recorded on the row for the sweep. Never raises.
+    """
     try:
-        with transaction.atomic():
-            messages = list(
-                OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=message_ids, published_at__isnull=True)
-                .order_by("created_at", "id")
+        try:
+            _publish(message)
+        except Exception as exc:  # any broker/transport failure: keep the row for the sweep
+            logger.warning(
+                "Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc
             )
-            return _publish_locked(messages)
+            OutboxMessage.objects.filter(pk=message.pk, published_at__isnull=True).update(
+                attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+            return False
+        OutboxMessage.objects.filter(pk=message.pk, published_at__isnull=True).update(
+            published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+        return True
     except Exception:  # after the caller's commit: never turn committed work into an error
-        logger.exception("Outbox: relaying %s failed; the sweep retries it.", message_ids)
-        return 0
+        logger.exception("Outbox: relaying %s failed; the sweep retries it.", message.pk)
+        return False
 
 
 def outbox_relay_pending(*, grace: timedelta | None = None, batch_size: int | None = None) -> int:

@@ -27,7 +27,7 @@ def enqueue_on_commit(task, /, **kwargs) -> None:
         transaction.on_commit(run, robust=True)
         return
     message = outbox.outbox_message_add(task=task.name, kwargs=kwargs)
-    transaction.on_commit(lambda: outbox.outbox_publish(message_ids=[message.pk]), robust=True)
+    transaction.on_commit(lambda: outbox.outbox_publish(message=message), robust=True)
 
 
 @shared_task

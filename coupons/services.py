@@ -1,8 +1,8 @@
 """Coupon writes: redemption at checkout, release on cancel, staff writes.
 
 Usage is counted from `CouponRedemption` rows that are not released, never from a counter; the rules
-that decide whether a coupon applies are reads, in `coupons.selectors`. The coupon row is the last lock
-of the global order (cart → order → payment → stock → coupon): `lock_coupon`.
+that decide whether a coupon applies are reads, in `coupons.selectors`. The coupon row is locked before the
+stock rows in the global order (cart → order → payment → coupon → stock): `lock_coupon`.
 """
 
 import copy

@@ -96,7 +96,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             billing_address_id=data.validated_data.get("billing_address"),
             note=data.validated_data["note"],
         )
-        return Response(OrderCreatedSerializer(self._get(order.pk)).data, status=status.HTTP_201_CREATED)
+        # The service returns the order as a GET reads it (items, history, payment status): no second read.
+        return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
 
     def _create_guest(self, request) -> Response:
         data = GuestOrderCreateInputSerializer(data=request.data)
@@ -109,8 +110,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             billing_address=data.validated_data.get("billing_address"),
             note=data.validated_data["note"],
         )
-        fresh = selectors.order_get_for_guest(token=guest_token, order_id=order.pk)
-        body = OrderCreatedSerializer(fresh, context={"guest_token": guest_token}).data
+        body = OrderCreatedSerializer(order, context={"guest_token": guest_token}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -1,0 +1,103 @@
+"""SQL statements of one checkout over HTTP, as the benchmark counts them: JWT-authenticated or guest, 1 or 20
+cart lines, real transactions (BEGIN/COMMIT counted) and the confirmation email relayed through the outbox to a
+real broker after the commit. The number is pinned, and it does not grow with the cart.
+"""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.tokens import AccessToken
+
+from common.models import OutboxMessage
+from orders.models import Order
+from tests.common.test_outbox import _configure, _restore
+from tests.factories import AddressFactory, ProductFactory, UserFactory
+from tests.orders.factories import fill_cart
+from tests.orders.test_guest_checkout import ADDRESS, guest_cart
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# JWT user, BEGIN, address, cart (locked, coupon joined), its lines (products, categories, variants and the
+# availability checks joined), order + items + history (one INSERT ... WITH, the number from the sequence),
+# cart lines deleted, outbox row, stock + ledger (one statement), COMMIT, the outbox row published.
+USER_CHECKOUT_QUERIES = 11
+# No JWT user and no saved address; the guest's cart is found by its token.
+GUEST_CHECKOUT_QUERIES = 10
+
+
+@pytest.fixture
+def broker():
+    from django.conf import settings
+
+    previous, _ = _configure(settings.REDIS_URL or "redis://127.0.0.1:6379/1")
+    yield
+    _restore(previous)
+
+
+def _statements(client_call) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_call()
+    assert response.status_code == 201, response.content
+    return response, [q["sql"] for q in ctx.captured_queries]
+
+
+def _user_checkout(lines: int):
+    user = UserFactory()
+    address = AddressFactory(user=user)
+    fill_cart(user, *[(ProductFactory(stock=10), 1) for _ in range(lines)])
+    client = Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
+    return _statements(
+        lambda: client.post("/api/orders/", {"shipping_address": address.pk}, content_type="application/json")
+    )
+
+
+def _guest_checkout(lines: int):
+    token = guest_cart(*[(ProductFactory(stock=10), 1) for _ in range(lines)])
+    client = Client(headers={"X-Cart-Token": token})
+    body = {"email": "grace@example.com", "shipping_address": ADDRESS}
+    return _statements(lambda: client.post("/api/orders/", body, content_type="application/json"))
+
+
+@pytest.mark.parametrize("lines", [1, 20])
+def test_a_users_checkout_takes_a_fixed_number_of_queries(broker, lines):
+    response, statements = _user_checkout(lines)
+
+    assert len(statements) == USER_CHECKOUT_QUERIES, "\n".join(s[:160] for s in statements)
+    order = Order.objects.get(pk=response.json()["id"])
+    assert order.items.count() == lines
+    assert OutboxMessage.objects.get().published_at is not None  # the email was relayed, not left to the sweep
+
+
+@pytest.mark.parametrize("lines", [1, 20])
+def test_a_guests_checkout_takes_a_fixed_number_of_queries(broker, lines):
+    response, statements = _guest_checkout(lines)
+
+    assert len(statements) == GUEST_CHECKOUT_QUERIES, "\n".join(s[:160] for s in statements)
+    assert Order.objects.get(pk=response.json()["id"]).items.count() == lines
+    assert OutboxMessage.objects.get().published_at is not None
+
+
+def test_the_checkout_answers_the_order_exactly_as_a_read_of_it_does(broker):
+    # The 201 is built from what the checkout wrote, not read back: it must be the same document as a GET.
+    user = UserFactory()
+    address = AddressFactory(user=user)
+    fill_cart(user, *[(ProductFactory(stock=10), 2) for _ in range(3)])
+    client = Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
+
+    placed = client.post("/api/orders/", {"shipping_address": address.pk}, content_type="application/json").json()
+    read = client.get(f"/api/orders/{placed['id']}/").json()
+
+    assert placed.pop("guest_token") is None
+    assert placed == read
+
+
+def test_a_guest_checkout_answers_the_order_exactly_as_a_read_of_it_does(broker):
+    token = guest_cart(*[(ProductFactory(stock=10), 1) for _ in range(2)])
+    body = {"email": "grace@example.com", "shipping_address": ADDRESS}
+
+    placed = Client(headers={"X-Cart-Token": token}).post("/api/orders/", body, content_type="application/json").json()
+    order_token = placed.pop("guest_token")
+    read = Client(headers={"X-Order-Token": order_token}).get(f"/api/orders/{placed['id']}/").json()
+
+    assert placed == read
