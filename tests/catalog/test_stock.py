@@ -280,14 +280,34 @@ def test_stock_above_the_integer_column_is_refused_clearly():
 
 
 @pytest.mark.parametrize("lines", [1, 5, 20])
-def test_a_product_only_stock_change_is_two_statements_whatever_the_lines(lines):
+def test_a_product_only_stock_change_is_one_statement_whatever_the_lines(lines):
     products = [ProductFactory(stock=10) for _ in range(lines)]
     with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
         stock_adjust_many(changes=[StockChange(p.pk, None, -1) for p in products], reason="order")
     sql = [q["sql"] for q in ctx.captured_queries]
-    # lock + check + UPDATE ... in one statement, then the ledger rows in one INSERT; no savepoint
-    assert len(sql) == 2, sql
-    assert sql[0].lstrip().startswith("WITH") and sql[1].startswith('INSERT INTO "catalog_stockmovement"')
+    # lock + check + UPDATE + the ledger rows, in one statement; no savepoint
+    assert len(sql) == 1, sql
+    assert sql[0].lstrip().startswith("WITH") and "INSERT INTO catalog_stockmovement" in sql[0]
+    assert sorted(
+        StockMovement.objects.filter(reason="order").values_list("product_id", "delta", "stock_after")
+    ) == sorted((p.pk, -1, 9) for p in products)
+
+
+def test_the_ledger_of_a_batch_runs_through_repeated_rows_in_order():
+    product = ProductFactory(stock=10)
+    with transaction.atomic():
+        stock_adjust_many(
+            changes=[
+                StockChange(product.pk, None, -3),
+                StockChange(product.pk, None, 5),
+                StockChange(product.pk, None, -1),
+            ],
+            reason="admin",
+            reference="R-1",
+        )
+    movements = list(StockMovement.objects.filter(reference="R-1").order_by("id").values_list("delta", "stock_after"))
+    assert movements == [(-3, 7), (5, 12), (-1, 11)]
+    assert Product.objects.get(pk=product.pk).stock == 11
 
 
 def test_a_refused_product_change_writes_nothing_and_leaves_the_transaction_usable():
