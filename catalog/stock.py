@@ -5,7 +5,7 @@ Lock order for stock rows, everywhere: products by id, then variants by id, alwa
 so a staff edit and a checkout of the same variant wait for each other instead of deadlocking.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -109,6 +109,26 @@ def stock_adjust(
         reference=reference,
         user=user,
     )
+
+
+def stock_shortfall_check(
+    *, changes: Iterable[StockChange], products: Mapping[int, Product], variants: Mapping[int, ProductVariant]
+) -> None:
+    """Raise `InsufficientStock` (409, as `stock_adjust_many` would) when the committed levels already read,
+    without locks (`products`, `variants` by id: a checkout's cart lines), cannot cover `changes`.
+
+    A refusal decided on committed data is as true as one decided under the lock a moment later, and it costs
+    no lock and no write: a sale's late buyers are turned away without queueing on the hot row. Passing proves
+    nothing; `stock_adjust_many` decides under the locks.
+    """
+    product_delta: dict[int, int] = {}
+    variant_delta: dict[int, int] = {}
+    for change in changes:
+        if change.variant_id is not None:
+            variant_delta[change.variant_id] = variant_delta.get(change.variant_id, 0) + change.delta
+        product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
+    rows = StockRows(products=dict(products), variants=dict(variants))
+    _check_levels(rows=rows, product_delta=product_delta, variant_delta=variant_delta)
 
 
 @transaction.atomic

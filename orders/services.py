@@ -33,7 +33,7 @@ from cart.models import Cart
 from cart.selectors import cart_items_for_read, cart_lines
 from cart.services import RepricedLine, cart_clear, cart_item_prices_refresh, lock_cart
 from catalog.selectors import category_path_inactive_exists, product_has_variants_exists
-from catalog.stock import StockChange, stock_adjust_many
+from catalog.stock import StockChange, stock_adjust_many, stock_shortfall_check
 from common.money import quantize_money
 from common.tasks import enqueue_on_commit
 from config.metrics import orders_placed_record
@@ -277,6 +277,8 @@ def _order_place_or_reprice(
     if repriced:
         return repriced
 
+    stock_changes = _stock_changes_in_stock(items=items)
+
     lines = cart_lines(items=items)
     order = _order_build(
         user=user,
@@ -294,12 +296,7 @@ def _order_place_or_reprice(
     _order_insert(order=order, items=order_items, history=history)
     cart_clear(cart=cart)
     _queue_email(order=order, kind="confirmation")
-    stock_adjust_many(
-        changes=[StockChange(product_id=i.product_id, variant_id=i.variant_id, delta=-i.quantity) for i in items],
-        reason="order",
-        reference=order.number,
-        user=user,
-    )
+    stock_adjust_many(changes=stock_changes, reason="order", reference=order.number, user=user)
     orders_placed_record()
     return _order_as_read(order=order, items=order_items, history=history)
 
@@ -316,6 +313,18 @@ def _checkout_items(*, cart: Cart) -> list:
         raise EmptyCart("Your cart is empty.")
     _check_available(items)
     return items
+
+
+def _stock_changes_in_stock(*, items) -> list[StockChange]:
+    """What the order takes from stock; a 409 at once when the committed levels read with the lines cannot
+    cover it (a sale's late buyers do not queue on the hot rows only to be refused there)."""
+    changes = [StockChange(product_id=i.product_id, variant_id=i.variant_id, delta=-i.quantity) for i in items]
+    stock_shortfall_check(
+        changes=changes,
+        products={i.product_id: i.product for i in items},
+        variants={i.variant_id: i.variant for i in items if i.variant_id is not None},
+    )
+    return changes
 
 
 def _order_build(

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.tokens import AccessToken
 
+from catalog.models import Product
 from common.models import OutboxMessage
 from orders.models import Order
 from tests.common.test_outbox import _configure, _restore
@@ -101,3 +102,22 @@ def test_a_guest_checkout_answers_the_order_exactly_as_a_read_of_it_does(broker)
     read = Client(headers={"X-Order-Token": order_token}).get(f"/api/orders/{placed['id']}/").json()
 
     assert placed == read
+
+
+def test_a_sold_out_product_is_refused_before_any_write_or_row_lock(broker):
+    # A sale's late buyers: the committed stock read with the cart lines already says no.
+    user = UserFactory()
+    address = AddressFactory(user=user)
+    product = ProductFactory(stock=3)
+    fill_cart(user, (product, 2))
+    Product.objects.filter(pk=product.pk).update(stock=1)  # sold meanwhile
+    client = Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/orders/", {"shipping_address": address.pk}, content_type="application/json")
+
+    assert response.status_code == 409 and response.json()["available"] == 1, response.content
+    statements = [q["sql"].lstrip() for q in ctx.captured_queries]
+    assert [sql for sql in statements if sql.startswith(("INSERT", "UPDATE", "DELETE", "WITH"))] == []
+    assert not any("catalog_product" in q["sql"] and "FOR " in q["sql"] for q in ctx.captured_queries)
+    assert Order.objects.count() == 0 and user.cart.items.count() == 1
