@@ -36,9 +36,15 @@ def test_stock_adjust_many_locks_products_then_variants_in_id_order():
             changes=[StockChange(product.pk, v2.pk, -1), StockChange(product.pk, v1.pk, -1)], reason="order"
         )
 
-    locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
-    assert "catalog_product" in locks[0] and "ORDER BY" in locks[0]
-    assert "catalog_productvariant" in locks[1] and "ORDER BY" in locks[1]
+    # One statement: the products' locking CTE in id order, then the variants', which waits for all of it.
+    [sql] = [q["sql"] for q in ctx.captured_queries]
+    products_lock = sql.index("FROM catalog_product p")
+    variants_lock = sql.index("FROM catalog_productvariant v")
+    assert products_lock < variants_lock
+    assert "ORDER BY p.id FOR NO KEY UPDATE OF p" in sql[products_lock:variants_lock]
+    assert "(SELECT count(*) FROM lp)" in sql[variants_lock:] and "ORDER BY v.id FOR NO KEY UPDATE OF v" in sql
+    assert sorted(ProductVariant.objects.values_list("stock", flat=True)) == [4, 4]
+    assert Product.objects.get(pk=product.pk).stock == 8
 
 
 def test_stock_never_goes_below_zero_and_the_error_says_how_many_are_left():

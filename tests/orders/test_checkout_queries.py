@@ -12,8 +12,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from catalog.models import Product
 from common.models import OutboxMessage
 from orders.models import Order
+from tests.catalog.audit import assert_stock_matches_ledger
 from tests.common.test_outbox import _configure, _restore
-from tests.factories import AddressFactory, ProductFactory, UserFactory
+from tests.factories import AddressFactory, ProductFactory, UserFactory, VariantFactory
 from tests.orders.factories import fill_cart
 from tests.orders.test_guest_checkout import ADDRESS, guest_cart
 
@@ -53,6 +54,17 @@ def _user_checkout(lines: int):
     )
 
 
+def _user_checkout_of_variants(lines: int):
+    user = UserFactory()
+    address = AddressFactory(user=user)
+    products = [ProductFactory(stock=0) for _ in range(lines)]
+    fill_cart(user, *[(product, VariantFactory(product=product, stock=10), 1) for product in products])
+    client = Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
+    return _statements(
+        lambda: client.post("/api/orders/", {"shipping_address": address.pk}, content_type="application/json")
+    )
+
+
 def _guest_checkout(lines: int):
     token = guest_cart(*[(ProductFactory(stock=10), 1) for _ in range(lines)])
     client = Client(headers={"X-Cart-Token": token})
@@ -68,6 +80,17 @@ def test_a_users_checkout_takes_a_fixed_number_of_queries(broker, lines):
     order = Order.objects.get(pk=response.json()["id"])
     assert order.items.count() == lines
     assert OutboxMessage.objects.get().published_at is not None  # the email was relayed, not left to the sweep
+
+
+@pytest.mark.parametrize("lines", [1, 20])
+def test_a_checkout_of_variants_takes_as_many_queries(broker, lines):
+    # Products and variants are locked, checked, updated and recorded in the same one statement.
+    response, statements = _user_checkout_of_variants(lines)
+
+    assert len(statements) == USER_CHECKOUT_QUERIES, "\n".join(s[:160] for s in statements)
+    order = Order.objects.get(pk=response.json()["id"])
+    assert sorted(order.items.values_list("quantity", "variant__stock", "product__stock")) == [(1, 9, 9)] * lines
+    assert_stock_matches_ledger()
 
 
 @pytest.mark.parametrize("lines", [1, 20])
