@@ -400,16 +400,19 @@ def _order_insert(*, order: Order, items: list[OrderItem], history: OrderStatusC
         return
     order.number = RawSQL(_NUMBER_SQL, (str(year),))  # noqa: S611 - a constant; the year is a parameter
     order_sql, order_params = _insert_sql(Order, [order], returning="number")
-    items_sql, items_params = _insert_sql(OrderItem, items)
-    history_sql, history_params = _insert_sql(OrderStatusChange, [history])
+    items_sql, items_params = _insert_sql(OrderItem, items, returning="id")
+    history_sql, history_params = _insert_sql(OrderStatusChange, [history], returning="id")
     with connection.cursor() as cursor:
         cursor.execute(  # Django's own INSERTs, their values all parameters
-            f"WITH o AS ({order_sql}), i AS ({items_sql}), h AS ({history_sql}) SELECT number FROM o",  # noqa: S608
+            f"WITH o AS ({order_sql}), i AS ({items_sql}), h AS ({history_sql}) "  # noqa: S608
+            "SELECT (SELECT number FROM o), (SELECT array_agg(id ORDER BY id) FROM i), (SELECT id FROM h)",
             (*order_params, *items_params, *history_params),
         )
-        (order.number,) = cursor.fetchone()
-    order._state.adding = False
-    for row in (*items, history):
+        order.number, item_ids, history.pk = cursor.fetchone()
+    # The items' ids follow the order of the rows inserted, as bulk_create's do.
+    for item, pk in zip(items, item_ids, strict=True):
+        item.pk = pk
+    for row in (order, *items, history):
         row._state.adding = False
 
 

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from catalog.models import Product
 from common.models import OutboxMessage
 from orders.models import Order
+from orders.services import order_place
 from tests.catalog.audit import assert_stock_matches_ledger
 from tests.common.test_outbox import _configure, _restore
 from tests.factories import AddressFactory, ProductFactory, UserFactory, VariantFactory
@@ -114,6 +115,17 @@ def test_the_checkout_answers_the_order_exactly_as_a_read_of_it_does(broker):
 
     assert placed.pop("guest_token") is None
     assert placed == read
+
+
+def test_the_order_placed_carries_the_ids_of_the_rows_written():
+    user = UserFactory()
+    fill_cart(user, *[(ProductFactory(stock=10), 1) for _ in range(3)])
+
+    order = order_place(user=user, shipping_address_id=AddressFactory(user=user).pk)
+
+    assert [item.pk for item in order.items.all()] == list(order.items.order_by("id").values_list("pk", flat=True))
+    assert [h.pk for h in order.status_changes.all()] == list(order.status_changes.values_list("pk", flat=True))
+    assert order.number == Order.objects.get(pk=order.pk).number
 
 
 def test_a_guest_checkout_answers_the_order_exactly_as_a_read_of_it_does(broker):
