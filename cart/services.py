@@ -37,12 +37,19 @@ def cart_get_or_create(*, user) -> Cart:
     return cart
 
 
-def lock_cart(*, user=None, cart: Cart | None = None) -> Cart:
-    """The user's cart (created if missing), or the guest `cart`, row-locked until the transaction ends:
-    concurrent writes to one cart, and its checkout, run one after another. A guest cart deleted
-    meanwhile (merged, expired) is a 404.
+def lock_cart(*, user=None, cart: Cart | None = None, token: str | None = None) -> Cart:
+    """The user's cart (created if missing), the guest `cart`, or the live guest cart of `token`, with its
+    coupon, row-locked until the transaction ends: concurrent writes to one cart, and its checkout, run one
+    after another. A guest cart deleted meanwhile (merged, expired), or an unknown or expired token, is a 404.
     """
     carts = Cart.objects.select_for_update(of=("self",)).select_related("coupon")
+    if token is not None:  # what cart_guest_get finds, locked in the same query
+        locked = carts.filter(
+            user__isnull=True, token_hash=cart_token_hash(token), updated_at__gte=cart_guest_cutoff()
+        ).first()
+        if locked is None:
+            raise CartNotFound()
+        return locked
     if cart is not None:
         locked = carts.filter(pk=cart.pk).first()
         if locked is None:

@@ -208,15 +208,16 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
 
 
 def order_place_guest(
-    *, cart: Cart | None, email: str, shipping_address: dict, billing_address: dict | None = None, note: str = ""
+    *, cart_token: str | None, email: str, shipping_address: dict, billing_address: dict | None = None, note: str = ""
 ) -> tuple[Order, str]:
     """Turn a guest's cart into a pending order: `order_place`'s guarantees, with the addresses given inline
     (fields of `users.models.Address`, already validated) and the emails going to `email`.
 
     Returns the order and its secret guest token (256 random bits; only its sha256 is stored): the guest
-    reads, cancels and pays the order with it. `cart=None` (a guest without a cart) is an empty cart.
+    reads, cancels and pays the order with it. The cart is the guest cart of `cart_token` (`X-Cart-Token`):
+    none (a guest without a cart) is an empty cart, an unknown or expired one a 404.
     """
-    if cart is None:
+    if not cart_token:
         raise EmptyCart("Your cart is empty.")
     token = secrets.token_urlsafe(32)
     shipping = Address(**shipping_address).snapshot()
@@ -224,7 +225,7 @@ def order_place_guest(
     order = _order_or_conflict(
         _order_place_or_reprice(
             user=None,
-            guest_cart=cart,
+            guest_cart_token=cart_token,
             email=email,
             addresses=(shipping, billing),
             guest_token_hash=order_token_hash(token),
@@ -252,7 +253,7 @@ def _order_place_or_reprice(
     note: str,
     shipping_address_id: int | None = None,
     billing_address_id: int | None = None,
-    guest_cart: Cart | None = None,
+    guest_cart_token: str | None = None,
     email: str = "",
     addresses: tuple[dict, dict] | None = None,
     guest_token_hash: str | None = None,
@@ -260,7 +261,7 @@ def _order_place_or_reprice(
     """The order, or the repriced lines (the transaction then commits only them).
 
     A user's order takes the user's saved addresses (by id) and email; a guest's (`user=None`) the
-    guest cart, the inline address snapshots and the email given. The order comes back as the API shows
+    guest cart of its token, the inline address snapshots and the email given. The order comes back as the API shows
     it (items, history, payment status loaded): the view serializes it without reading it again.
 
     The steps take the locks in the global order (cart → coupon → stock rows), and the stock rows, the
@@ -271,7 +272,7 @@ def _order_place_or_reprice(
             user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
         )
         addresses, email = (shipping.snapshot(), billing.snapshot()), user.email
-    cart = lock_cart(user=user) if user is not None else lock_cart(cart=guest_cart)
+    cart = lock_cart(user=user) if user is not None else lock_cart(token=guest_cart_token)
     items = _checkout_items(cart=cart)
     repriced = cart_item_prices_refresh(items=items)
     if repriced:

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # availability checks joined), order + items + history (one INSERT ... WITH, the number from the sequence),
 # cart lines deleted, outbox row, stock + ledger (one statement), COMMIT, the outbox row published.
 USER_CHECKOUT_QUERIES = 11
-# No JWT user and no saved address; the guest's cart is found by its token.
-GUEST_CHECKOUT_QUERIES = 10
+# No JWT user and no saved address; the guest's cart is found and locked by its token in one query.
+GUEST_CHECKOUT_QUERIES = 9
 
 
 @pytest.fixture
