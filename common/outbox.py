@@ -39,6 +39,14 @@ def _publish(message: OutboxMessage) -> None:
         current_app.send_task(message.task, kwargs=message.kwargs, task_id=str(message.pk))
 
 
+def _publish_failed(message: OutboxMessage, exc: Exception) -> None:
+    """Record a broker failure on the (still unpublished) row; the sweep retries it."""
+    logger.warning("Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc)
+    OutboxMessage.objects.filter(pk=message.pk, published_at__isnull=True).update(
+        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+    )
+
+
 def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
     """Publish locked rows in order; stop at the first broker failure (the rest would fail alike)."""
     published = 0
@@ -46,12 +54,7 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
         try:
             _publish(message)
         except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-            logger.warning(
-                "Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc
-            )
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-            )
+            _publish_failed(message, exc)
             break
         OutboxMessage.objects.filter(pk=message.pk).update(
             published_at=timezone.now(), attempts=message.attempts + 1, last_error=""
@@ -70,12 +73,7 @@ def outbox_publish(*, message: OutboxMessage) -> bool:
         try:
             _publish(message)
         except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-            logger.warning(
-                "Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc
-            )
-            OutboxMessage.objects.filter(pk=message.pk, published_at__isnull=True).update(
-                attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-            )
+            _publish_failed(message, exc)
             return False
         OutboxMessage.objects.filter(pk=message.pk, published_at__isnull=True).update(
             published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
