@@ -3,6 +3,8 @@ cart lines, real transactions (BEGIN/COMMIT counted) and the confirmation email 
 real broker after the commit. The number is pinned, and it does not grow with the cart.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -11,12 +13,13 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from catalog.models import Product
 from common.models import OutboxMessage
+from coupons.models import Coupon, CouponRedemption
 from orders.models import Order
 from orders.services import order_place
 from tests.catalog.audit import assert_stock_matches_ledger
 from tests.common.test_outbox import _configure, _restore
 from tests.factories import AddressFactory, ProductFactory, UserFactory, VariantFactory
-from tests.orders.factories import fill_cart
+from tests.orders.factories import apply_coupon, fill_cart
 from tests.orders.test_guest_checkout import ADDRESS, guest_cart
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +28,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # availability checks joined), order + items + history (one INSERT ... WITH, the number from the sequence),
 # cart lines deleted, outbox row, stock + ledger (one statement), COMMIT, the outbox row published.
 USER_CHECKOUT_QUERIES = 11
+# With a coupon (limited uses): + the coupon locked, its uses counted, its scope (categories, products), the
+# redemption row, and the coupon taken off the cart.
+USER_CHECKOUT_WITH_COUPON_QUERIES = USER_CHECKOUT_QUERIES + 6
 # No JWT user and no saved address; the guest's cart is found and locked by its token in one query.
 GUEST_CHECKOUT_QUERIES = 9
 
@@ -81,6 +87,25 @@ def test_a_users_checkout_takes_a_fixed_number_of_queries(broker, lines):
     order = Order.objects.get(pk=response.json()["id"])
     assert order.items.count() == lines
     assert OutboxMessage.objects.get().published_at is not None  # the email was relayed, not left to the sweep
+
+
+@pytest.mark.parametrize("lines", [1, 20])
+def test_a_checkout_with_a_coupon_takes_a_fixed_number_of_queries(broker, lines):
+    Coupon.objects.create(code="QC", discount_type="percent", value=Decimal("5"), max_uses=1000)
+    user = UserFactory()
+    address = AddressFactory(user=user)
+    fill_cart(user, *[(ProductFactory(price=Decimal("10.00"), stock=10), 1) for _ in range(lines)])
+    apply_coupon(user, "QC")
+    client = Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
+
+    response, statements = _statements(
+        lambda: client.post("/api/orders/", {"shipping_address": address.pk}, content_type="application/json")
+    )
+
+    assert len(statements) == USER_CHECKOUT_WITH_COUPON_QUERIES, "\n".join(s[:160] for s in statements)
+    assert response.json()["discount"] == str(Decimal("0.50") * lines)  # in the INSERT, never updated after
+    assert not any(s.startswith('UPDATE "orders_order"') for s in statements)
+    assert CouponRedemption.objects.get().order_id == Order.objects.get().pk
 
 
 @pytest.mark.parametrize("lines", [1, 20])
