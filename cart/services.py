@@ -1,6 +1,6 @@
 """Cart writes: lines, the applied coupon, emptying at checkout. Reads and totals are `cart.selectors`.
 
-The cart row is the first lock of the global order (cart → order → payment → stock → coupon):
+The cart row is the first lock of the global order (cart → order → payment → coupon → stock):
 `lock_cart`, taken by every write here and by orders' checkout. Cart sits above coupons: it asks
 `coupons.selectors` whether a coupon applies; coupons never imports the cart.
 """
@@ -37,18 +37,29 @@ def cart_get_or_create(*, user) -> Cart:
     return cart
 
 
-def lock_cart(*, user=None, cart: Cart | None = None) -> Cart:
-    """The user's cart (created if missing), or the guest `cart`, row-locked until the transaction ends:
-    concurrent writes to one cart, and its checkout, run one after another. A guest cart deleted
-    meanwhile (merged, expired) is a 404.
+def lock_cart(*, user=None, cart: Cart | None = None, token: str | None = None) -> Cart:
+    """The user's cart (created if missing), the guest `cart`, or the live guest cart of `token`, with its
+    coupon, row-locked until the transaction ends: concurrent writes to one cart, and its checkout, run one
+    after another. A guest cart deleted meanwhile (merged, expired), or an unknown or expired token, is a 404.
     """
-    if cart is not None:
-        locked = Cart.objects.select_for_update(of=("self",)).select_related("coupon").filter(pk=cart.pk).first()
+    carts = Cart.objects.select_for_update(of=("self",)).select_related("coupon")
+    if token is not None:  # what cart_guest_get finds, locked in the same query
+        locked = carts.filter(
+            user__isnull=True, token_hash=cart_token_hash(token), updated_at__gte=cart_guest_cutoff()
+        ).first()
         if locked is None:
             raise CartNotFound()
         return locked
-    cart_get_or_create(user=user)
-    return Cart.objects.select_for_update(of=("self",)).get(user=user)
+    if cart is not None:
+        locked = carts.filter(pk=cart.pk).first()
+        if locked is None:
+            raise CartNotFound()
+        return locked
+    locked = carts.filter(user=user).first()  # one query when the cart exists, as it does at checkout
+    if locked is None:
+        cart_get_or_create(user=user)
+        locked = carts.get(user=user)
+    return locked
 
 
 def cart_guest_create() -> tuple[Cart, str]:
@@ -57,9 +68,9 @@ def cart_guest_create() -> tuple[Cart, str]:
     return Cart.objects.create(user=None, token_hash=cart_token_hash(token)), token
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def cart_clear(*, cart: Cart) -> None:
-    """Delete every line and the applied coupon."""
+    """Delete every line and the applied coupon. No savepoint: it fails only as its caller's transaction does."""
     CartItem.objects.filter(cart=cart).delete()
     if cart.coupon_id is not None:
         cart.coupon = None

@@ -3,8 +3,9 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import StartsWith
 
 from catalog.models import Category, Product, ProductImage, ProductVariant
 
@@ -51,6 +52,21 @@ def category_ids_inactive_on_paths(*, paths: Iterable[str]) -> set[int]:
     if not ids:
         return set()
     return set(Category.objects.filter(pk__in=ids, is_active=False).values_list("pk", flat=True))
+
+
+def category_path_inactive_exists(*, path_ref: str) -> Exists:
+    """An expression for a query on another table: true when the category at the materialized path in the
+    field `path_ref` ("/1/4/9/"), or one of its ancestors, is inactive. What `category_ids_inactive_on_paths` and
+    `category_path_is_active` decide, in the same query as the rows that carry the path.
+    """
+    # An ancestor's path is a prefix of its descendants' paths ("/1/4/" of "/1/4/9/").
+    return Exists(Category.objects.filter(StartsWith(OuterRef(path_ref), F("path")), is_active=False))
+
+
+def product_has_variants_exists(*, product_ref: str) -> Exists:
+    """An expression for a query on another table: true when the product whose id is in the field `product_ref`
+    has variants (active or not)."""
+    return Exists(ProductVariant.objects.filter(product_id=OuterRef(product_ref)))
 
 
 def product_ids_with_variants(*, product_ids: Iterable[int]) -> set[int]:

@@ -5,13 +5,14 @@ Lock order for stock rows, everywhere: products by id, then variants by id, alwa
 so a staff edit and a checkout of the same variant wait for each other instead of deadlocking.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
 
 from catalog.cache import invalidate_product_stock
 from catalog.exceptions import InsufficientStock, InvalidStockChange
@@ -67,13 +68,14 @@ def stock_adjust_many(
 ) -> None:
     """Apply several stock changes atomically, or none of them.
 
-    Guarantees: rows are locked through `lock_stock_rows` (products by id, then variants by id) so
+    Guarantees: rows are locked in the one stock lock order (products by id, then variants by id) so
     concurrent callers cannot deadlock; no stock goes below zero (`InsufficientStock`, 409, names what
     is left; the database check constraint backs this up) nor above the integer column (400); a
     variant's delta is applied to its product's stock too, so a product with variants shows the sum of
     its variants; one UPDATE per table whatever the number of rows; every change writes a
     `StockMovement`; staff are emailed once per row that falls to or below `LOW_STOCK_THRESHOLD`.
     The catalog cache drops only the pages showing the products changed (`catalog.cache.invalidate_product_stock`).
+    On PostgreSQL all of it (locks, checks, UPDATEs, ledger) is one statement, so a refusal writes nothing.
     """
     changes = [c for c in changes if c.delta != 0]
     if not changes:
@@ -83,15 +85,16 @@ def stock_adjust_many(
     # No savepoint: the one statement that can refuse the batch writes nothing when it does, so a refusal
     # leaves the transaction as it was; any other error aborts the caller's transaction as a whole.
     with transaction.atomic(savepoint=False):
-        # The one-statement path is PostgreSQL's (unnest, FOR UPDATE in a CTE); SQLite (`make run`) takes the
+        # The one-statement path is PostgreSQL's (unnest, row locks in CTEs); SQLite (`make run`) takes the
         # general path, where its IMMEDIATE transactions already serialize writers.
-        if connection.vendor != "postgresql" or any(c.variant_id is not None for c in changes):
+        if connection.vendor != "postgresql":
             rows = _lock(changes)
             _adjust_locked(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
             return
-        rows, refusal = _lock_and_apply_products(changes)
+        rows, movements, refusal = _lock_apply_and_record(
+            changes=changes, reason=reason, reference=reference, user=user
+        )
         if refusal is None:
-            movements = _ledger(rows=rows, changes=changes, reason=reason, reference=reference, user=user)
             _alert(rows=rows, changes=changes, movements=movements)
     if refusal is not None:  # raised outside the block: nothing was written, the caller's transaction stays usable
         raise refusal
@@ -107,6 +110,26 @@ def stock_adjust(
         reference=reference,
         user=user,
     )
+
+
+def stock_shortfall_check(
+    *, changes: Iterable[StockChange], products: Mapping[int, Product], variants: Mapping[int, ProductVariant]
+) -> None:
+    """Raise `InsufficientStock` (409, as `stock_adjust_many` would) when the committed levels already read,
+    without locks (`products`, `variants` by id: a checkout's cart lines), cannot cover `changes`.
+
+    A refusal decided on committed data is as true as one decided under the lock a moment later, and it costs
+    no lock and no write: a sale's late buyers are turned away without queueing on the hot row. Passing proves
+    nothing; `stock_adjust_many` decides under the locks.
+    """
+    product_delta: dict[int, int] = {}
+    variant_delta: dict[int, int] = {}
+    for change in changes:
+        if change.variant_id is not None:
+            variant_delta[change.variant_id] = variant_delta.get(change.variant_id, 0) + change.delta
+        product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
+    rows = StockRows(products=dict(products), variants=dict(variants))
+    _check_levels(rows=rows, product_delta=product_delta, variant_delta=variant_delta)
 
 
 @transaction.atomic
@@ -145,62 +168,124 @@ def _lock(changes: list[StockChange]) -> StockRows:
     return lock_stock_rows(product_ids=[c.product_id for c in changes], variant_ids=[c.variant_id for c in changes])
 
 
-# Products only (every checkout without variants): lock in id order, check every level, and apply, in ONE
-# statement. `locked` takes the row locks in the one lock order (FOR UPDATE returns the latest committed
-# row); `fine` is true only when every product exists and every new level is within 0..INTEGER_MAX; the
-# UPDATE runs only then. It answers the stock read under the lock (before the change) either way.
-_PRODUCTS_SQL = """
-WITH wanted(id, delta) AS (SELECT * FROM unnest(%(ids)s::bigint[], %(deltas)s::int[])),
-locked AS (
+# PostgreSQL: lock in the one lock order, check every level, apply, and write the ledger, in ONE statement.
+# `lp` then `lv` take the row locks, products by id and then variants by id (`lv` waits for the whole of `lp`
+# through its one-time filter), FOR NO KEY UPDATE: the lock an UPDATE takes, which does not block the
+# foreign-key checks of other transactions' order items and ledger rows on the same rows, while FOR UPDATE
+# (staff edits, `lock_stock_rows`) still waits for it. A locked row is the latest committed version. `fine` is
+# true only when every product exists, every variant exists and belongs to its change's product, and every new
+# level is within 0..INTEGER_MAX; the UPDATEs and the ledger INSERT write only then. A ledger row's
+# `stock_after` is the level of its row (the variant's for a variant change) read under the lock plus the
+# running sum of that row's deltas in the batch's order. The answer: every locked row as it was before the
+# change, whether it was applied, and the ledger ids in the batch's order.
+_STOCK_SQL = """
+WITH pw(id, delta) AS (SELECT * FROM unnest(%(product_ids)s::bigint[], %(product_deltas)s::int[])),
+vw(id, product_id, delta) AS (
+    SELECT * FROM unnest(%(variant_ids)s::bigint[], %(variant_products)s::bigint[], %(variant_deltas)s::int[])
+),
+lp AS (
     SELECT p.id, p.name, p.stock, p.stock_version FROM catalog_product p
-    WHERE p.id = ANY(%(ids)s::bigint[]) ORDER BY p.id FOR UPDATE OF p
+    WHERE p.id = ANY(%(product_ids)s::bigint[]) ORDER BY p.id FOR NO KEY UPDATE OF p
+),
+lv AS (
+    SELECT v.id, v.product_id, v.name, v.stock FROM catalog_productvariant v
+    WHERE v.id = ANY(%(variant_ids)s::bigint[]) AND (SELECT count(*) FROM lp) >= 0
+    ORDER BY v.id FOR NO KEY UPDATE OF v
 ),
 fine AS (
-    SELECT count(*) = cardinality(%(ids)s::bigint[])
-        AND coalesce(bool_and(l.stock::bigint + w.delta BETWEEN 0 AND %(max)s), false) AS ok
-    FROM locked l JOIN wanted w ON w.id = l.id
+    SELECT (SELECT count(*) FROM lp) = cardinality(%(product_ids)s::bigint[])
+        AND (SELECT count(*) FROM lv JOIN vw ON vw.id = lv.id AND vw.product_id = lv.product_id)
+            = cardinality(%(variant_ids)s::bigint[])
+        AND coalesce((SELECT bool_and(lp.stock::bigint + pw.delta BETWEEN 0 AND %(max)s)
+                      FROM lp JOIN pw ON pw.id = lp.id), false)
+        AND coalesce((SELECT bool_and(lv.stock::bigint + vw.delta BETWEEN 0 AND %(max)s)
+                      FROM lv JOIN vw ON vw.id = lv.id), true) AS ok
 ),
-updated AS (
-    UPDATE catalog_product p SET stock = l.stock + w.delta, stock_version = l.stock_version + 1
-    FROM locked l JOIN wanted w ON w.id = l.id, fine
-    WHERE p.id = l.id AND fine.ok
+up AS (
+    UPDATE catalog_product p SET stock = lp.stock + pw.delta, stock_version = lp.stock_version + 1
+    FROM lp JOIN pw ON pw.id = lp.id, fine
+    WHERE p.id = lp.id AND fine.ok
     RETURNING p.id
-)
-SELECT l.id, l.name, l.stock, l.stock_version, (SELECT count(*) FROM updated) FROM locked l ORDER BY l.id
+),
+uv AS (
+    UPDATE catalog_productvariant v SET stock = lv.stock + vw.delta
+    FROM lv JOIN vw ON vw.id = lv.id, fine
+    WHERE v.id = lv.id AND fine.ok
+    RETURNING v.id
+),
+moves(ord, product_id, variant_id, delta) AS (
+    SELECT * FROM unnest(%(move_ords)s::int[], %(move_products)s::bigint[], %(move_variants)s::bigint[],
+                         %(move_deltas)s::int[])
+),
+ledger AS (
+    INSERT INTO catalog_stockmovement
+        (product_id, variant_id, delta, stock_after, reason, reference, user_id, created_at)
+    SELECT m.product_id, m.variant_id, m.delta,
+        coalesce(lv.stock, lp.stock) + sum(m.delta) OVER (PARTITION BY m.product_id, m.variant_id ORDER BY m.ord),
+        %(reason)s, %(reference)s, %(user_id)s, %(now)s
+    FROM moves m JOIN lp ON lp.id = m.product_id LEFT JOIN lv ON lv.id = m.variant_id, fine
+    WHERE fine.ok
+    ORDER BY m.ord
+    RETURNING id
+),
+done AS (SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM uv) AS rows,
+                (SELECT array_agg(id ORDER BY id) FROM ledger) AS ledger_ids)
+SELECT 'p', lp.id, NULL::bigint, lp.name, lp.stock, lp.stock_version, fine.ok, done.ledger_ids FROM lp, fine, done
+UNION ALL
+SELECT 'v', lv.id, lv.product_id, lv.name, lv.stock, NULL, fine.ok, done.ledger_ids FROM lv, fine, done
 """
 
 
-def _lock_and_apply_products(changes: list[StockChange]) -> tuple[StockRows, Exception | None]:
-    """Lock, validate and apply product-only changes in one round trip; or the error that refused them (nothing
-    written)."""
+def _lock_apply_and_record(
+    *, changes: list[StockChange], reason: str, reference: str, user
+) -> tuple[StockRows, list[StockMovement], Exception | None]:
+    """Lock, validate, apply and record `changes` in one round trip (PostgreSQL); or the error that refused them
+    (nothing written). The movements carry only their pks (in the order of `changes`), for the alert."""
     product_delta: dict[int, int] = {}
+    variant_delta: dict[int, tuple[int, int]] = {}  # variant -> (its change's product, delta)
     for change in changes:
         product_delta[change.product_id] = product_delta.get(change.product_id, 0) + change.delta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PRODUCTS_SQL, {"ids": list(product_delta), "deltas": list(product_delta.values()), "max": INTEGER_MAX}
-        )
-        found = cursor.fetchall()
-    products = {
-        pk: Product(pk=pk, name=name, stock=stock, stock_version=version) for pk, name, stock, version, _ in found
+        if change.variant_id is not None:
+            _, delta = variant_delta.get(change.variant_id, (change.product_id, 0))
+            variant_delta[change.variant_id] = (change.product_id, delta + change.delta)
+    params = {
+        "product_ids": list(product_delta),
+        "product_deltas": list(product_delta.values()),
+        "variant_ids": list(variant_delta),
+        "variant_products": [product_id for product_id, _ in variant_delta.values()],
+        "variant_deltas": [delta for _, delta in variant_delta.values()],
+        "max": INTEGER_MAX,
+        "move_ords": list(range(len(changes))),
+        "move_products": [c.product_id for c in changes],
+        "move_variants": [c.variant_id for c in changes],
+        "move_deltas": [c.delta for c in changes],
+        "reason": reason,
+        "reference": reference,
+        "user_id": user.pk if getattr(user, "is_authenticated", False) else None,
+        "now": timezone.now(),
     }
-    rows = StockRows(products=products, variants={})
-    if not found or found[0][4] == 0:  # refused: say why, as the locked path does
+    with connection.cursor() as cursor:
+        cursor.execute(_STOCK_SQL, params)
+        found = cursor.fetchall()
+    rows = StockRows(products={}, variants={})
+    for kind, pk, product_id, name, stock, version, _, _ in found:
+        if kind == "p":
+            rows.products[pk] = Product(pk=pk, name=name, stock=stock, stock_version=version)
+        else:
+            rows.variants[pk] = ProductVariant(pk=pk, product_id=product_id, name=name, stock=stock)
+    if not found or not found[0][6]:  # refused: say why, as the locked path does
         try:
-            for pk in product_delta:
-                if pk not in products:
-                    raise InvalidStockChange(f"Product {pk} does not exist.")
-            _check_levels(rows=rows, product_delta=product_delta, variant_delta={})
+            _validate(rows=rows, changes=changes, reason=reason)
         except (InvalidStockChange, InsufficientStock) as error:
-            return rows, error
-        return rows, InvalidStockChange("Stock change refused.")  # unreachable: the checks above explain a refusal
+            return rows, [], error
+        return rows, [], InvalidStockChange("Stock change refused.")  # unreachable: the checks above explain it
     invalidate_product_stock(
-        versions={pk: products[pk].stock_version + 1 for pk in product_delta},
+        versions={pk: rows.products[pk].stock_version + 1 for pk in product_delta},
         listings_changed=any(
-            (products[pk].stock > 0) != (products[pk].stock + d > 0) for pk, d in product_delta.items()
+            (rows.products[pk].stock > 0) != (rows.products[pk].stock + d > 0) for pk, d in product_delta.items()
         ),
     )
-    return rows, None
+    return rows, [StockMovement(pk=pk) for pk in found[0][7]], None
 
 
 def _adjust_locked(*, rows: StockRows, changes: list[StockChange], reason: str, reference: str, user) -> None:

@@ -38,6 +38,14 @@ def _publish(message: OutboxMessage) -> None:
         current_app.send_task(message.task, kwargs=message.kwargs, task_id=str(message.pk))
 
 
+def _publish_failed(message: OutboxMessage, exc: Exception) -> None:
+    """Record a broker failure on the (still unpublished) row; the sweep retries it."""
+    logger.warning("Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+    )
+
+
 def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
     """Publish locked rows in order; stop at the first broker failure (the rest would fail alike)."""
     published = 0
@@ -45,12 +53,7 @@ def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
         try:
             _publish(message)
         except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-            logger.warning(
-                "Outbox: publishing %s (%s) failed: %r; the sweep retries it.", message.task, message.pk, exc
-            )
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-            )
+            _publish_failed(message, exc)
             break
         OutboxMessage.objects.filter(pk=message.pk).update(
             published_at=timezone.now(), attempts=message.attempts + 1, last_error=""
@@ -95,11 +98,7 @@ def outbox_publish(*, messages: list[OutboxMessage]) -> int:
             try:
                 _publish(message)
             except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-                logger.warning("Outbox: publishing %s (%s) failed: %r; the sweep retries it.",
-                               message.task, message.pk, exc)  # fmt: skip
-                OutboxMessage.objects.filter(pk=message.pk).update(
-                    attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-                )
+                _publish_failed(message, exc)
                 break
             published.append(message.pk)
         if published:

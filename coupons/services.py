@@ -1,8 +1,8 @@
 """Coupon writes: redemption at checkout, release on cancel, staff writes.
 
 Usage is counted from `CouponRedemption` rows that are not released, never from a counter; the rules
-that decide whether a coupon applies are reads, in `coupons.selectors`. The coupon row is the last lock
-of the global order (cart → order → payment → stock → coupon): `lock_coupon`.
+that decide whether a coupon applies are reads, in `coupons.selectors`. The coupon row is locked before the
+stock rows in the global order (cart → order → payment → coupon → stock): `lock_coupon`.
 """
 
 import copy
@@ -31,14 +31,15 @@ def lock_coupon(*, code: str | None = None, pk: int | None = None) -> Coupon | N
     return coupons.filter(code__iexact=normalized).first() if normalized else None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def coupon_redeem(*, code: str, user, order, lines: Sequence[PricedLine], email: str = "") -> CouponRedemption:
     """Record one use of the coupon by `order`, or raise `CouponNotApplicable` (409) with the reason.
 
     Call inside the checkout's transaction. The coupon row is locked (SELECT ... FOR UPDATE) before
     usage is counted, so concurrent checkouts queue on it and `max_uses` / `max_uses_per_user` hold:
     each sees the redemptions committed by those before it. `user` is None for a guest, whose uses
-    `max_uses_per_user` counts by `email`.
+    `max_uses_per_user` counts by `email`. No savepoints: a refusal fails the caller's transaction as a whole
+    (checkout rolls back everything), so the 409 costs no round trips on the way in.
     """
     coupon = lock_coupon(code=code)
     if coupon is None:
@@ -47,7 +48,7 @@ def coupon_redeem(*, code: str, user, order, lines: Sequence[PricedLine], email:
     if not evaluation.valid:
         raise CouponNotApplicable(evaluation.reason)
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             return CouponRedemption.objects.create(
                 coupon=coupon, user=user, email=email.lower(), order=order, amount=evaluation.discount
             )

@@ -11,8 +11,9 @@ refunded at staff's request (`order_set_status`, `order_cancel`) — is decided 
 
 Lock order, everywhere, so that concurrent writers cannot deadlock: the cart row (`cart.services.lock_cart`,
 checkout) → the order row (`lock_order`) → its payments (payments' `lock_payment`, through the refunder)
-→ stock rows (catalog's `stock_adjust_many`: products by id, then variants by id) → the coupon row
-(`coupons.services.lock_coupon`).
+→ the coupon row (`coupons.services.lock_coupon`) → stock rows (catalog's `stock_adjust_many`: products by id,
+then variants by id). Stock is last so that checkout can take it last: a sale's hot rows are then locked only
+from their UPDATE to the COMMIT.
 """
 
 import logging
@@ -23,14 +24,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from cart.models import Cart
 from cart.selectors import cart_items_for_read, cart_lines
 from cart.services import RepricedLine, cart_clear, cart_item_prices_refresh, lock_cart
-from catalog.selectors import category_ids_inactive_on_paths, category_path_is_active, product_ids_with_variants
-from catalog.stock import StockChange, stock_adjust_many
+from catalog.selectors import category_path_inactive_exists, product_has_variants_exists
+from catalog.stock import StockChange, stock_adjust_many, stock_shortfall_check
 from common.money import quantize_money
 from common.tasks import enqueue_on_commit
 from config.metrics import orders_placed_record
@@ -47,7 +50,7 @@ from orders.exceptions import (
     ProductUnavailable,
 )
 from orders.models import Order, OrderItem, OrderNumber, OrderStatusChange, Shipment
-from orders.selectors import order_token_hash
+from orders.selectors import UNPAID, order_token_hash
 from orders.tasks import send_order_email
 from users.models import Address
 
@@ -127,14 +130,11 @@ def _line_snapshot(item) -> tuple[str, str]:
 def _check_available(items) -> None:
     """Every line is still sold as it is: product, variant, category and its ancestors active, and a
     line without a variant is for a product that has none (variants may have been added since).
+    `items` carry `category_inactive` and `product_has_variants` (`_checkout_items` annotates them).
     """
-    inactive_categories = category_ids_inactive_on_paths(paths={item.product.category.path for item in items})
-    with_variants = product_ids_with_variants(product_ids={i.product_id for i in items if i.variant_id is None})
     for item in items:
         product, variant = item.product, item.variant
-        if not product.is_active or not category_path_is_active(
-            path=product.category.path, inactive_ids=inactive_categories
-        ):
+        if not product.is_active or item.category_inactive:
             raise ProductUnavailable(
                 f"'{product.name}' is no longer available; remove it from your cart.",
                 extra={"product": product.pk, "variant": None},
@@ -144,7 +144,7 @@ def _check_available(items) -> None:
                 f"'{product.name} – {variant.name}' is no longer available; remove it from your cart.",
                 extra={"product": product.pk, "variant": variant.pk},
             )
-        if variant is None and product.pk in with_variants:
+        if variant is None and item.product_has_variants:
             raise ProductUnavailable(
                 f"'{product.name}' now comes in variants; remove it from your cart and choose one.",
                 extra={"product": product.pk, "variant": None},
@@ -208,15 +208,16 @@ def order_place(*, user, shipping_address_id: int, billing_address_id: int | Non
 
 
 def order_place_guest(
-    *, cart: Cart | None, email: str, shipping_address: dict, billing_address: dict | None = None, note: str = ""
+    *, cart_token: str | None, email: str, shipping_address: dict, billing_address: dict | None = None, note: str = ""
 ) -> tuple[Order, str]:
     """Turn a guest's cart into a pending order: `order_place`'s guarantees, with the addresses given inline
     (fields of `users.models.Address`, already validated) and the emails going to `email`.
 
     Returns the order and its secret guest token (256 random bits; only its sha256 is stored): the guest
-    reads, cancels and pays the order with it. `cart=None` (a guest without a cart) is an empty cart.
+    reads, cancels and pays the order with it. The cart is the guest cart of `cart_token` (`X-Cart-Token`):
+    none (a guest without a cart) is an empty cart, an unknown or expired one a 404.
     """
-    if cart is None:
+    if not cart_token:
         raise EmptyCart("Your cart is empty.")
     token = secrets.token_urlsafe(32)
     shipping = Address(**shipping_address).snapshot()
@@ -224,7 +225,7 @@ def order_place_guest(
     order = _order_or_conflict(
         _order_place_or_reprice(
             user=None,
-            guest_cart=cart,
+            guest_cart_token=cart_token,
             email=email,
             addresses=(shipping, billing),
             guest_token_hash=order_token_hash(token),
@@ -252,7 +253,7 @@ def _order_place_or_reprice(
     note: str,
     shipping_address_id: int | None = None,
     billing_address_id: int | None = None,
-    guest_cart: Cart | None = None,
+    guest_cart_token: str | None = None,
     email: str = "",
     addresses: tuple[dict, dict] | None = None,
     guest_token_hash: str | None = None,
@@ -260,37 +261,82 @@ def _order_place_or_reprice(
     """The order, or the repriced lines (the transaction then commits only them).
 
     A user's order takes the user's saved addresses (by id) and email; a guest's (`user=None`) the
-    guest cart, the inline address snapshots and the email given.
+    guest cart of its token, the inline address snapshots and the email given. The order comes back as the API shows
+    it (items, history, payment status loaded): the view serializes it without reading it again.
+
+    The steps take the locks in the global order (cart → coupon → stock rows), and the stock rows, the
+    ones a sale makes hot, last: they stay locked only from their UPDATE to the COMMIT.
     """
     if user is not None:
         shipping, billing = _addresses_for(
             user=user, shipping_address_id=shipping_address_id, billing_address_id=billing_address_id
         )
         addresses, email = (shipping.snapshot(), billing.snapshot()), user.email
-    cart = lock_cart(user=user) if user is not None else lock_cart(cart=guest_cart)
-    items = list(cart_items_for_read(cart=cart))
-    if not items:
-        raise EmptyCart("Your cart is empty.")
-    _check_available(items)
+    cart = lock_cart(user=user) if user is not None else lock_cart(token=guest_cart_token)
+    items = _checkout_items(cart=cart)
     repriced = cart_item_prices_refresh(items=items)
     if repriced:
         return repriced
 
-    now = timezone.now()
-    number = order_number_next(year=now.year)
-    stock_adjust_many(
-        changes=[StockChange(product_id=i.product_id, variant_id=i.variant_id, delta=-i.quantity) for i in items],
-        reason="order",
-        reference=number,
-        user=user,
-    )
+    stock_changes = _stock_changes_in_stock(items=items)
 
     lines = cart_lines(items=items)
+    order = _order_build(
+        user=user,
+        email=email,
+        guest_token_hash=guest_token_hash,
+        addresses=addresses,
+        note=note,
+        lines=lines,
+        coupon=cart.coupon if cart.coupon_id else None,
+    )
+    order_items = _order_items_build(order=order, items=items, lines=lines)
+    history = OrderStatusChange(
+        order=order, from_status="", to_status=order.status, changed_by=user, note="Order placed"
+    )
+    _order_insert(order=order, items=order_items, history=history)
+    cart_clear(cart=cart)
+    _queue_email(order=order, kind="confirmation")
+    stock_adjust_many(changes=stock_changes, reason="order", reference=order.number, user=user)
+    orders_placed_record()
+    return _order_as_read(order=order, items=order_items, history=history)
+
+
+def _checkout_items(*, cart: Cart) -> list:
+    """The locked cart's lines (product, category, variant joined), each still sold as it is; one query."""
+    items = list(
+        cart_items_for_read(cart=cart).annotate(
+            category_inactive=category_path_inactive_exists(path_ref="product__category__path"),
+            product_has_variants=product_has_variants_exists(product_ref="product_id"),
+        )
+    )
+    if not items:
+        raise EmptyCart("Your cart is empty.")
+    _check_available(items)
+    return items
+
+
+def _stock_changes_in_stock(*, items) -> list[StockChange]:
+    """What the order takes from stock; a 409 at once when the committed levels read with the lines cannot
+    cover it (a sale's late buyers do not queue on the hot rows only to be refused there)."""
+    changes = [StockChange(product_id=i.product_id, variant_id=i.variant_id, delta=-i.quantity) for i in items]
+    stock_shortfall_check(
+        changes=changes,
+        products={i.product_id: i.product for i in items},
+        variants={i.variant_id: i.variant for i in items if i.variant_id is not None},
+    )
+    return changes
+
+
+def _order_build(
+    *, user, email: str, guest_token_hash: str | None, addresses: tuple[dict, dict], note: str, lines, coupon
+) -> Order:
+    """The order in memory, its totals final: a coupon is redeemed (under its lock) before the order is written,
+    so the discount is in the INSERT. Raises CouponNotApplicable (409) when the coupon no longer applies."""
+    now = timezone.now()
     subtotal = quantize_money(sum((line.line_total for line in lines), Decimal("0")))
     shipping = shipping_fee_for(subtotal=subtotal)
-    coupon = cart.coupon if cart.coupon_id else None
-    order = Order.objects.create(
-        number=number,
+    order = Order(
         user=user,
         email=email,
         guest_token_hash=guest_token_hash,
@@ -306,35 +352,99 @@ def _order_place_or_reprice(
         note=note,
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES),
     )
+    if coupon is not None:
+        # The redemption row points at the order's id (set in Python); the foreign key is checked at commit.
+        redemption = coupon_redeem(code=coupon.code, user=user, order=order, lines=lines, email=email)
+        order.discount = min(quantize_money(redemption.amount), subtotal)
+        order.total = subtotal - order.discount + shipping
+    return order
+
+
+def _order_items_build(*, order: Order, items, lines) -> list[OrderItem]:
     order_items = []
     for item, line in zip(items, lines, strict=True):
         sku, name = _line_snapshot(item)
-        order_items.append(
-            OrderItem(
-                order=order,
-                product_id=item.product_id,
-                variant_id=item.variant_id,
-                sku=sku,
-                name=name,
-                unit_price=quantize_money(line.unit_price),
-                quantity=line.quantity,
-                line_total=quantize_money(line.line_total),
-            )
+        order_item = OrderItem(
+            order=order,
+            product_id=item.product_id,
+            variant_id=item.variant_id,
+            sku=sku,
+            name=name,
+            unit_price=quantize_money(line.unit_price),
+            quantity=line.quantity,
+            line_total=quantize_money(line.line_total),
         )
-    OrderItem.objects.bulk_create(order_items)
+        order_item.product_slug = item.product.slug  # as orders.selectors annotates it
+        order_items.append(order_item)
+    return order_items
 
-    if coupon is not None:
-        # Raises CouponNotApplicable (409) when the coupon no longer applies: everything rolls back.
-        redemption = coupon_redeem(code=coupon.code, user=user, order=order, lines=lines, email=email)
-        discount = min(quantize_money(redemption.amount), subtotal)
-        if discount:
-            order.discount, order.total = discount, subtotal - discount + shipping
-            Order.objects.filter(pk=order.pk).update(discount=order.discount, total=order.total)
 
-    _record(order=order, from_status="", by=user, note="Order placed")
-    cart_clear(cart=cart)
-    _queue_email(order=order, kind="confirmation")
-    orders_placed_record()
+# PostgreSQL: the order's number drawn from OrderNumber's sequence inside the INSERT (no row of its own).
+_NUMBER_SQL = (
+    "(SELECT 'ORD-' || %s || '-' || lpad(n::text, greatest(6, length(n::text)), '0')"
+    " FROM nextval(pg_get_serial_sequence('orders_ordernumber', 'id')) AS n)"
+)
+
+
+def _order_insert(*, order: Order, items: list[OrderItem], history: OrderStatusChange) -> None:
+    """Write the order with its number (`order_number_format`'s), its items and its first history row.
+
+    PostgreSQL: one statement (three INSERTs in a WITH), the number from the sequence behind `order_number_next`.
+    Elsewhere (SQLite, `make run`): the ORM, one INSERT each.
+    """
+    year = timezone.now().year
+    if connection.vendor != "postgresql":
+        order.number = order_number_next(year=year)
+        order.save(force_insert=True)
+        OrderItem.objects.bulk_create(items)
+        history.save(force_insert=True)
+        return
+    order.number = RawSQL(_NUMBER_SQL, (str(year),))  # noqa: S611 - a constant; the year is a parameter
+    order_sql, order_params = _insert_sql(Order, [order], returning="number")
+    items_sql, items_params = _insert_sql(OrderItem, items, returning="id")
+    history_sql, history_params = _insert_sql(OrderStatusChange, [history], returning="id")
+    with connection.cursor() as cursor:
+        cursor.execute(  # Django's own INSERTs, their values all parameters
+            f"WITH o AS ({order_sql}), i AS ({items_sql}), h AS ({history_sql}) "  # noqa: S608
+            "SELECT (SELECT number FROM o), (SELECT array_agg(id ORDER BY id) FROM i), (SELECT id FROM h)",
+            (*order_params, *items_params, *history_params),
+        )
+        order.number, item_ids, history.pk = cursor.fetchone()
+    # The items' ids follow the order of the rows inserted, as bulk_create's do.
+    for item, pk in zip(items, item_ids, strict=True):
+        item.pk = pk
+    for row in (order, *items, history):
+        row._state.adding = False
+
+
+def _insert_sql(model, objs: list, *, returning: str | None = None) -> tuple[str, tuple]:
+    """Django's own INSERT for `objs` (field conversions, auto_now stamps), as SQL to run inside a larger
+    statement; `returning` names a column to return."""
+    opts = model._meta
+    query = InsertQuery(model)
+    query.insert_values([f for f in opts.concrete_fields if not f.generated and f is not opts.auto_field], objs)
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = None
+    [(sql, params)] = compiler.as_sql()
+    if returning is not None:
+        sql += f" RETURNING {connection.ops.quote_name(opts.get_field(returning).column)}"
+    return sql, params
+
+
+def _prefetched(queryset, rows: list):
+    """`queryset` holding `rows` as its results, as `prefetch_related` leaves it (further filters still query)."""
+    queryset._result_cache, queryset._prefetch_done = rows, True
+    return queryset
+
+
+def _order_as_read(*, order: Order, items: list[OrderItem], history: OrderStatusChange) -> Order:
+    """The order just written, with what `orders.selectors.order_queryset` loads: no payment, no shipment yet."""
+    order._prefetched_objects_cache = {
+        "items": _prefetched(OrderItem.objects.filter(order=order), items),
+        "status_changes": _prefetched(OrderStatusChange.objects.filter(order=order), [history]),
+    }
+    order.payment_status = UNPAID
+    Order.shipment.related.set_cached_value(order, None)
     return order
 
 

@@ -5,7 +5,6 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 
 from cart.guest import CART_TOKEN_PARAM, IsUserOrGuest, guest_cart_token, is_guest
-from cart.selectors import cart_guest_get
 from idempotency.services import IDEMPOTENCY_KEY_PARAM, IDEMPOTENCY_RESPONSES, REPLAYED_RESPONSE_HEADER, idempotent
 from orders import selectors, services
 from orders.filters import OrderFilter
@@ -96,21 +95,20 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             billing_address_id=data.validated_data.get("billing_address"),
             note=data.validated_data["note"],
         )
-        return Response(OrderCreatedSerializer(self._get(order.pk)).data, status=status.HTTP_201_CREATED)
+        # The service returns the order as a GET reads it (items, history, payment status): no second read.
+        return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
 
     def _create_guest(self, request) -> Response:
         data = GuestOrderCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token = guest_cart_token(request)
         order, guest_token = services.order_place_guest(
-            cart=cart_guest_get(token=token) if token else None,
+            cart_token=guest_cart_token(request),
             email=data.validated_data["email"],
             shipping_address=data.validated_data["shipping_address"],
             billing_address=data.validated_data.get("billing_address"),
             note=data.validated_data["note"],
         )
-        fresh = selectors.order_get_for_guest(token=guest_token, order_id=order.pk)
-        body = OrderCreatedSerializer(fresh, context={"guest_token": guest_token}).data
+        body = OrderCreatedSerializer(order, context={"guest_token": guest_token}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -145,4 +143,3 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         order = services.order_set_status(order_id=order.pk, by=request.user, **data.validated_data)
         return self._respond(order)
-

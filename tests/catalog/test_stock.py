@@ -21,7 +21,9 @@ def test_stock_adjust_locks_the_rows_it_changes():
     with CaptureQueriesContext(connection) as ctx:
         stock_adjust(product_id=product.pk, delta=-1, reason="order", reference="ORD-1")
 
-    assert any("FOR UPDATE" in q["sql"] for q in ctx.captured_queries)
+    # FOR NO KEY UPDATE (the products-only statement): the lock an UPDATE takes, which other orders' foreign keys
+    # to the product do not wait for.
+    assert any("FOR UPDATE" in q["sql"] or "FOR NO KEY UPDATE" in q["sql"] for q in ctx.captured_queries)
 
 
 def test_stock_adjust_many_locks_products_then_variants_in_id_order():
@@ -34,9 +36,15 @@ def test_stock_adjust_many_locks_products_then_variants_in_id_order():
             changes=[StockChange(product.pk, v2.pk, -1), StockChange(product.pk, v1.pk, -1)], reason="order"
         )
 
-    locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
-    assert "catalog_product" in locks[0] and "ORDER BY" in locks[0]
-    assert "catalog_productvariant" in locks[1] and "ORDER BY" in locks[1]
+    # One statement: the products' locking CTE in id order, then the variants', which waits for all of it.
+    [sql] = [q["sql"] for q in ctx.captured_queries]
+    products_lock = sql.index("FROM catalog_product p")
+    variants_lock = sql.index("FROM catalog_productvariant v")
+    assert products_lock < variants_lock
+    assert "ORDER BY p.id FOR NO KEY UPDATE OF p" in sql[products_lock:variants_lock]
+    assert "(SELECT count(*) FROM lp)" in sql[variants_lock:] and "ORDER BY v.id FOR NO KEY UPDATE OF v" in sql
+    assert sorted(ProductVariant.objects.values_list("stock", flat=True)) == [4, 4]
+    assert Product.objects.get(pk=product.pk).stock == 8
 
 
 def test_stock_never_goes_below_zero_and_the_error_says_how_many_are_left():
@@ -278,14 +286,34 @@ def test_stock_above_the_integer_column_is_refused_clearly():
 
 
 @pytest.mark.parametrize("lines", [1, 5, 20])
-def test_a_product_only_stock_change_is_two_statements_whatever_the_lines(lines):
+def test_a_product_only_stock_change_is_one_statement_whatever_the_lines(lines):
     products = [ProductFactory(stock=10) for _ in range(lines)]
     with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
         stock_adjust_many(changes=[StockChange(p.pk, None, -1) for p in products], reason="order")
     sql = [q["sql"] for q in ctx.captured_queries]
-    # lock + check + UPDATE ... in one statement, then the ledger rows in one INSERT; no savepoint
-    assert len(sql) == 2, sql
-    assert sql[0].lstrip().startswith("WITH") and sql[1].startswith('INSERT INTO "catalog_stockmovement"')
+    # lock + check + UPDATE + the ledger rows, in one statement; no savepoint
+    assert len(sql) == 1, sql
+    assert sql[0].lstrip().startswith("WITH") and "INSERT INTO catalog_stockmovement" in sql[0]
+    assert sorted(
+        StockMovement.objects.filter(reason="order").values_list("product_id", "delta", "stock_after")
+    ) == sorted((p.pk, -1, 9) for p in products)
+
+
+def test_the_ledger_of_a_batch_runs_through_repeated_rows_in_order():
+    product = ProductFactory(stock=10)
+    with transaction.atomic():
+        stock_adjust_many(
+            changes=[
+                StockChange(product.pk, None, -3),
+                StockChange(product.pk, None, 5),
+                StockChange(product.pk, None, -1),
+            ],
+            reason="admin",
+            reference="R-1",
+        )
+    movements = list(StockMovement.objects.filter(reference="R-1").order_by("id").values_list("delta", "stock_after"))
+    assert movements == [(-3, 7), (5, 12), (-1, 11)]
+    assert Product.objects.get(pk=product.pk).stock == 11
 
 
 def test_a_refused_product_change_writes_nothing_and_leaves_the_transaction_usable():

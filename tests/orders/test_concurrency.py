@@ -103,6 +103,28 @@ def test_a_coupon_with_three_uses_is_redeemed_at_most_three_times_in_the_same_ra
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_sale_with_one_hot_coupon_on_two_hot_products_neither_deadlocks_nor_oversells():
+    # given: every buyer has both hot products (added in either order) and the sale's coupon
+    hot, other = ProductFactory(stock=10), ProductFactory(stock=100)
+    Coupon.objects.create(code="SALE", discount_type="percent", value=Decimal("10"), max_uses=15)
+    carts = []
+    for i in range(BUYERS):
+        user = UserFactory()
+        fill_cart(user, *([(hot, 1), (other, 1)] if i % 2 else [(other, 1), (hot, 1)]))
+        apply_coupon(user, "SALE")
+        carts.append((user, AddressFactory(user=user).pk))
+
+    # when
+    outcomes = race(checkout, carts)
+
+    # then: the coupon lock, then the stock rows in id order: no deadlock; stock ran out before the coupon did
+    assert sorted(outcomes) == ["409 InsufficientStock"] * 10 + ["ok"] * 10, outcomes
+    assert CouponRedemption.objects.filter(coupon__code="SALE").count() == 10
+    assert (Product.objects.get(pk=hot.pk).stock, Product.objects.get(pk=other.pk).stock) == (0, 90)
+    assert_stock_matches_ledger()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_cancels_return_the_stock_once():
     product = ProductFactory(stock=10)
     user = UserFactory()
