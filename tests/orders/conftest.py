@@ -1,6 +1,7 @@
 import pytest
 
 from orders.services import order_refunder_register
+from tests.common.broker import broker  # noqa: F401 - the real Redis broker, for the checkout query counts
 
 
 @pytest.fixture

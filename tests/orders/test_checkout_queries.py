@@ -17,7 +17,6 @@ from coupons.models import Coupon, CouponRedemption
 from orders.models import Order
 from orders.services import order_place
 from tests.catalog.audit import assert_stock_matches_ledger
-from tests.common.test_outbox import _configure, _restore
 from tests.factories import AddressFactory, ProductFactory, UserFactory, VariantFactory
 from tests.orders.factories import apply_coupon, fill_cart
 from tests.orders.test_guest_checkout import ADDRESS, guest_cart
@@ -33,15 +32,6 @@ USER_CHECKOUT_QUERIES = 11
 USER_CHECKOUT_WITH_COUPON_QUERIES = USER_CHECKOUT_QUERIES + 6
 # No JWT user and no saved address; the guest's cart is found and locked by its token in one query.
 GUEST_CHECKOUT_QUERIES = 9
-
-
-@pytest.fixture
-def broker():
-    from django.conf import settings
-
-    previous, _ = _configure(settings.REDIS_URL or "redis://127.0.0.1:6379/1")
-    yield
-    _restore(previous)
 
 
 def _statements(client_call) -> tuple[int, list[str]]:
