@@ -21,15 +21,63 @@ def category_detail_queryset(*, include_inactive: bool = False) -> QuerySet[Cate
     return category_list(include_inactive=include_inactive).prefetch_related(Prefetch("children", queryset=children))
 
 
+def product_visible(*, include_inactive: bool = False) -> QuerySet[Product]:
+    """The products a caller may see: active ones in an active category (staff: all)."""
+    qs = Product.objects.all()
+    return qs if include_inactive else qs.filter(is_active=True, category__is_active=True)
+
+
 def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
     """Products with their category (joined), variants and images (one prefetch query each): constant
     queries per page."""
     variants = ProductVariant.objects.order_by("id")
-    qs = Product.objects.select_related("category")
     if not include_inactive:
         variants = variants.filter(is_active=True)
-        qs = qs.filter(is_active=True, category__is_active=True)
-    return qs.prefetch_related(Prefetch("variants", queryset=variants), Prefetch("images", queryset=image_list()))
+    return (
+        product_visible(include_inactive=include_inactive)
+        .select_related("category")
+        .prefetch_related(Prefetch("variants", queryset=variants), Prefetch("images", queryset=image_list()))
+    )
+
+
+# --- Rows for the public reads (catalog.serializers.product_data turns them into the API's JSON) ---------------
+# Plain tuples, no model instances: an uncached product page is the catalog's hottest path.
+
+PRODUCT_ROW = (
+    "id", "slug", "name", "sku", "brand", "description", "category_id", "category__slug", "category__name", "price",
+    "compare_at_price", "currency", "stock", "is_active", "average_rating", "review_count", "created_at",
+    "updated_at", "stock_version", "category__path",
+)  # fmt: skip
+VARIANT_ROW = ("product_id", "id", "sku", "name", "attributes", "price", "compare_at_price", "stock", "is_active")
+IMAGE_ROW = ("product_id", "id", "image", "thumbnail", "alt_text", "position", "width", "height", "variant_id")
+
+
+def product_rows(*, products: QuerySet[Product]) -> QuerySet:
+    """`products` (filtered, ordered) as PRODUCT_ROW tuples, the category joined."""
+    return products.values_list(*PRODUCT_ROW)
+
+
+@dataclass(frozen=True)
+class ProductParts:
+    """The variants and images of a page of products, by product id, in the order the API lists them."""
+
+    variants: dict[int, list[tuple]]
+    images: dict[int, list[tuple]]
+
+
+def product_parts(*, product_ids: list[int], include_inactive: bool = False) -> ProductParts:
+    """VARIANT_ROW and IMAGE_ROW tuples of `product_ids`: one query each, whatever the number of products."""
+    variants: dict[int, list[tuple]] = {}
+    images: dict[int, list[tuple]] = {}
+    if product_ids:
+        qs = ProductVariant.objects.filter(product_id__in=product_ids).order_by("id")
+        if not include_inactive:
+            qs = qs.filter(is_active=True)
+        for row in qs.values_list(*VARIANT_ROW):
+            variants.setdefault(row[0], []).append(row)
+        for row in image_list().filter(product_id__in=product_ids).values_list(*IMAGE_ROW):
+            images.setdefault(row[0], []).append(row)
+    return ProductParts(variants=variants, images=images)
 
 
 def image_list() -> QuerySet[ProductImage]:
@@ -111,4 +159,11 @@ def category_trail(*, category: Category) -> list[Category]:
     """
     ids = [int(part) for part in category.path.strip("/").split("/") if part]
     found = {c.pk: c for c in Category.objects.filter(pk__in=ids).only("id", "slug", "name")}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def category_trail_rows(*, path: str) -> list[tuple[int, str, str]]:
+    """category_trail as (id, slug, name) tuples, from the category's materialized path: one query."""
+    ids = [int(part) for part in path.strip("/").split("/") if part]
+    found = {row[0]: row for row in Category.objects.filter(pk__in=ids).values_list("id", "slug", "name")}
     return [found[pk] for pk in ids if pk in found]

@@ -34,6 +34,8 @@ from catalog.serializers import (
     ProductOutputSerializer,
     VariantInputSerializer,
     VariantOutputSerializer,
+    product_detail_data,
+    product_list_data,
 )
 from config.metrics import catalog_cache_record
 from config.pagination import PageNumberPagination
@@ -271,8 +273,9 @@ class CategoryViewSet(CachedReadMixin, viewsets.ModelViewSet):
             )
         ],
     ),
-    retrieve=extend_schema(summary="One product with its variants and category breadcrumbs",
-                           responses=ProductDetailOutputSerializer),
+    retrieve=extend_schema(
+        summary="One product with its variants and category breadcrumbs", responses=ProductDetailOutputSerializer
+    ),
     create=extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer}),
     update=extend_schema(request=ProductInputSerializer, responses=ProductOutputSerializer),
     partial_update=extend_schema(request=ProductInputSerializer, responses=ProductOutputSerializer),
@@ -298,13 +301,40 @@ class ProductViewSet(CachedReadMixin, viewsets.ModelViewSet):
         "ordering",
     )
 
-    def get_queryset(self):
+    def _include_inactive(self) -> bool:
         staff = _is_staff(self.request)
         if self.action == "list":
-            include_inactive = staff and self.request.query_params.get("include_inactive", "").lower() == "true"
-        else:
-            include_inactive = staff
+            return staff and self.request.query_params.get("include_inactive", "").lower() == "true"
+        return staff
+
+    def get_queryset(self):
+        include_inactive = self._include_inactive()
+        if self.action in {"list", "retrieve"}:  # read as rows (selectors.product_rows), not instances
+            return selectors.product_visible(include_inactive=include_inactive)
         return selectors.product_list(include_inactive=include_inactive)
+
+    def list(self, request, *args, **kwargs):
+        return self._cached(request, self._list)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._cached(request, self._retrieve)
+
+    def _list(self) -> Response:
+        products = self.filter_queryset(self.get_queryset())
+        rows = self.paginate_queryset(selectors.product_rows(products=products))
+        include_inactive = self._include_inactive()
+        parts = selectors.product_parts(product_ids=[row[0] for row in rows], include_inactive=include_inactive)
+        deps = getattr(self, "stock_deps", None)
+        return self.get_paginated_response(
+            product_list_data(rows=rows, parts=parts, request=self.request, stock_deps=deps)
+        )
+
+    def _retrieve(self) -> Response:
+        products = self.filter_queryset(self.get_queryset())
+        row = get_object_or_404(selectors.product_rows(products=products), slug=self.kwargs["slug"])
+        parts = selectors.product_parts(product_ids=[row[0]], include_inactive=self._include_inactive())
+        deps = getattr(self, "stock_deps", None)
+        return Response(product_detail_data(row=row, parts=parts, request=self.request, stock_deps=deps))
 
     def get_serializer_class(self):
         if self.action in {"create", "update", "partial_update"}:
@@ -341,7 +371,6 @@ _product_slug = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH
 _variant_id = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Variant id")
 
 
-
 class ProductScopedMixin:
     """Views under /api/catalog/products/{slug}/…: the product of the URL, visible to this caller, or a 404."""
 
@@ -354,6 +383,7 @@ class ProductScopedMixin:
             if self.product_stock_on_page and getattr(self, "stock_deps", None) is not None:
                 self.stock_deps[self._product.pk] = self._product.stock_version
         return self._product
+
 
 @extend_schema_view(
     list=extend_schema(summary="Variants of a product", parameters=[_product_slug]),
@@ -429,7 +459,6 @@ class ProductImageViewSet(ProductScopedMixin, CachedReadMixin, viewsets.ModelVie
     queryset = ProductImage.objects.all()
     serializer_class = ImageOutputSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
