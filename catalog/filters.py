@@ -4,6 +4,7 @@
 import django_filters
 from django.db.models import Value
 from django.db.models.functions import Lower, Upper
+from django_filters.rest_framework import DjangoFilterBackend
 
 from catalog.models import SEARCH_SEPARATOR, Category, Product
 from catalog.services import category_descendant_ids
@@ -88,6 +89,20 @@ class ProductFilter(django_filters.FilterSet):
         # (catalog.models.Product), the term is upper-cased by the same database function, and the LIKE pattern
         # (escaped, constant-folded by the planner) is what the pg_trgm index of migration 0007 serves.
         return queryset.filter(search_text__contains=Upper(Value(value)))
+
+
+class CatalogFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that leaves the queryset alone when the request names none of the filters.
+
+    Every filter here returns the queryset unchanged for an absent (empty) value, so building and validating the
+    filter form for a request without filter parameters (the plain list, a detail, `?page=2`) only costs time.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and filterset_class.base_filters.keys().isdisjoint(request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class CategoryFilter(django_filters.FilterSet):

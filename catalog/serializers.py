@@ -1,8 +1,12 @@
 """Separate output and input serializers; inputs list their writable fields explicitly."""
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
+from django.core.files.storage import FileSystemStorage
+from django.utils import timezone
+from django.utils.encoding import filepath_to_uri
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -254,8 +258,13 @@ class ImageUpdateSerializer(serializers.Serializer):
 # order, from catalog.selectors' row tuples. tests/catalog/test_product_data.py holds them equal to the
 # serializers, which stay the schema (drf-spectacular) and the shape of the staff write responses.
 
-_DATETIME = serializers.DateTimeField()  # DRF's own formatting (ISO 8601, "Z" for UTC)
 _CENT = Decimal("0.01")
+
+
+def _datetime(value: datetime) -> str:
+    """A DateTimeField as DRF writes it: ISO 8601 in the current time zone, "Z" for UTC."""
+    value = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
 
 
 def _decimal(value: Decimal | None) -> str | None:
@@ -280,21 +289,49 @@ def _variant_data(row: tuple, product_price: Decimal) -> dict:
     }
 
 
+class _Storage:
+    """storage_url for one storage and one request, computed once per response where it can be.
+
+    For local files (FileSystemStorage) `storage.url(name)` is `urljoin(base_url, filepath_to_uri(name))` and the
+    absolute URL is the request's scheme and host before it: the absolute base is built once (by the same
+    request.build_absolute_uri) and each name only quoted. A name with a dot segment, and every other storage
+    (S3: absolute, maybe signed URLs), go through storage_url itself.
+    """
+
+    def __init__(self, storage, request):
+        self.storage = storage
+        self.request = request
+        self.base = None
+        if isinstance(storage, FileSystemStorage) and storage.base_url and storage.base_url.endswith("/"):
+            base = storage.base_url
+            self.base = base if base.startswith(("http://", "https://")) or request is None else (
+                request.build_absolute_uri(base)
+            )  # fmt: skip
+
+    def url(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        if self.base is not None:
+            path = filepath_to_uri(name).lstrip("/")
+            if "/." not in "/" + path:
+                return self.base + path
+        return storage_url(self.storage, name, self.request)
+
+
 class _Urls:
     """Absolute URLs of the image files of one response (the fields' storages and the request)."""
 
     def __init__(self, request):
-        self.request = request
-        self.image = ProductImage._meta.get_field("image").storage
-        self.thumbnail = ProductImage._meta.get_field("thumbnail").storage
+        self.image = _Storage(ProductImage._meta.get_field("image").storage, request)
+        self.thumbnail = _Storage(ProductImage._meta.get_field("thumbnail").storage, request)
 
 
 def _image_data(row: tuple, urls: _Urls) -> dict:
     _, pk, image, thumbnail, alt_text, position, width, height, variant_id = row  # selectors.IMAGE_ROW
     return {
         "id": pk,
-        "url": storage_url(urls.image, image, urls.request),
-        "thumbnail_url": storage_url(urls.thumbnail, thumbnail, urls.request),
+        "url": urls.image.url(image),
+        "thumbnail_url": urls.thumbnail.url(thumbnail),
         "alt_text": alt_text,
         "position": position,
         "width": width,
@@ -328,8 +365,8 @@ def _product_data(row: tuple, parts: "selectors.ProductParts", urls: _Urls) -> d
         "thumbnail": images[0]["thumbnail_url"] if images else None,
         "images": images,
         "variants": [_variant_data(variant, price) for variant in parts.variants.get(pk, ())],
-        "created_at": _DATETIME.to_representation(created_at),
-        "updated_at": _DATETIME.to_representation(updated_at),
+        "created_at": _datetime(created_at),
+        "updated_at": _datetime(updated_at),
     }
 
 

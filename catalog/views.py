@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from catalog import selectors, services
 from catalog.cache import cached_count, cached_response_get, cached_response_set, page_etag
-from catalog.filters import CategoryFilter, ProductFilter
+from catalog.filters import CatalogFilterBackend, CategoryFilter, ProductFilter
 from catalog.images import upload_size_check
 from catalog.models import Category, Product, ProductImage, ProductVariant
 from catalog.serializers import (
@@ -41,6 +41,8 @@ from config.metrics import catalog_cache_record
 from config.pagination import PageNumberPagination
 
 CACHE_HEADER = "X-Cache"
+# The request attribute where catalog.middleware leaves ((view, query), version) of the page it did not find.
+MIDDLEWARE_MISS = "catalog_cache_miss"
 PUBLIC = "public, no-cache"  # shared caches may keep it but must revalidate (ETag / If-None-Match)
 PRIVATE = "private, no-store"  # staff: may include inactive items
 
@@ -135,6 +137,7 @@ class CachedReadMixin:
 
     cache_query_params: tuple[str, ...] = ("page", "page_size")
     pagination_class = CatalogPagination
+    filter_backends = [CatalogFilterBackend]
     count_key: tuple[str, int] | None = None
 
     @classmethod
@@ -180,11 +183,16 @@ class CachedReadMixin:
             return compute()
         view, query = parts
         # The version is read before the database, so a page computed during a write is stored under a
-        # version that the write's commit makes obsolete.
-        page = cached_response_get(view=view, query=query)
-        if page.body is not None:
-            return self._hit(request, page)
-        version = page.version
+        # version that the write's commit makes obsolete. catalog.middleware already read it for this request
+        # when it looked for the page (an anonymous miss): one Redis round trip, not two.
+        early = getattr(request._request, MIDDLEWARE_MISS, None)
+        if early is not None and early[0] == parts:
+            version = early[1]
+        else:
+            page = cached_response_get(view=view, query=query)
+            if page.body is not None:
+                return self._hit(request, page)
+            version = page.version
         # the filter set without paging or host: what the list's COUNT(*) depends on
         filters = re.sub(r"(^|&)page(_size)?=[^&]*", "", query)
         url_kwargs = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
