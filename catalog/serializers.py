@@ -261,9 +261,9 @@ class ImageUpdateSerializer(serializers.Serializer):
 _CENT = Decimal("0.01")
 
 
-def _datetime(value: datetime) -> str:
-    """A DateTimeField as DRF writes it: ISO 8601 in the current time zone, "Z" for UTC."""
-    value = value.astimezone(timezone.get_current_timezone()).isoformat()
+def _datetime(value: datetime, tz) -> str:
+    """A DateTimeField as DRF writes it: ISO 8601 in the current time zone `tz`, "Z" for UTC."""
+    value = value.astimezone(tz).isoformat()
     return value[:-6] + "Z" if value.endswith("+00:00") else value
 
 
@@ -319,9 +319,10 @@ class _Storage:
 
 
 class _Urls:
-    """Absolute URLs of the image files of one response (the fields' storages and the request)."""
+    """What every product of one response shares: its image URLs' bases and the time zone of its dates."""
 
     def __init__(self, request):
+        self.tz = timezone.get_current_timezone()
         self.image = _Storage(ProductImage._meta.get_field("image").storage, request)
         self.thumbnail = _Storage(ProductImage._meta.get_field("thumbnail").storage, request)
 
@@ -365,8 +366,8 @@ def _product_data(row: tuple, parts: "selectors.ProductParts", urls: _Urls) -> d
         "thumbnail": images[0]["thumbnail_url"] if images else None,
         "images": images,
         "variants": [_variant_data(variant, price) for variant in parts.variants.get(pk, ())],
-        "created_at": _datetime(created_at),
-        "updated_at": _datetime(updated_at),
+        "created_at": _datetime(created_at, urls.tz),
+        "updated_at": _datetime(updated_at, urls.tz),
     }
 
 
