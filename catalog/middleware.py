@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import Resolver404, resolve
 
 from catalog.cache import cached_response_get
-from catalog.views import CachedReadMixin
+from catalog.views import MIDDLEWARE_MISS, CachedReadMixin
 
 CACHED_ACTIONS = ("list", "retrieve")
 
@@ -62,4 +62,6 @@ class CatalogCacheHitMiddleware:
                     if response.status_code == 200:
                         response["Content-Length"] = str(len(response.content))
                     return response
+                if page is not None:  # a miss: the view stores its page under the version read here
+                    setattr(request, MIDDLEWARE_MISS, (parts, page.version))
         return self.get_response(request)

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import StartsWith
@@ -22,15 +23,112 @@ def category_detail_queryset(*, include_inactive: bool = False) -> QuerySet[Cate
     return category_list(include_inactive=include_inactive).prefetch_related(Prefetch("children", queryset=children))
 
 
+def product_visible(*, include_inactive: bool = False) -> QuerySet[Product]:
+    """The products a caller may see: active ones in an active category (staff: all)."""
+    qs = Product.objects.all()
+    return qs if include_inactive else qs.filter(is_active=True, category__is_active=True)
+
+
 def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
     """Products with their category (joined), variants and images (one prefetch query each): constant
     queries per page."""
     variants = ProductVariant.objects.order_by("id")
-    qs = Product.objects.select_related("category")
     if not include_inactive:
         variants = variants.filter(is_active=True)
-        qs = qs.filter(is_active=True, category__is_active=True)
-    return qs.prefetch_related(Prefetch("variants", queryset=variants), Prefetch("images", queryset=image_list()))
+    return (
+        product_visible(include_inactive=include_inactive)
+        .select_related("category")
+        .prefetch_related(Prefetch("variants", queryset=variants), Prefetch("images", queryset=image_list()))
+    )
+
+
+# --- Rows for the public reads (catalog.serializers.product_data turns them into the API's JSON) ---------------
+# Plain tuples, no model instances: an uncached product page is the catalog's hottest path.
+
+PRODUCT_ROW = (
+    "id", "slug", "name", "sku", "brand", "description", "category_id", "category__slug", "category__name", "price",
+    "compare_at_price", "currency", "stock", "is_active", "average_rating", "review_count", "created_at",
+    "updated_at", "stock_version", "category__path",
+)  # fmt: skip
+VARIANT_ROW = ("product_id", "id", "sku", "name", "attributes", "price", "compare_at_price", "stock", "is_active")
+IMAGE_ROW = ("product_id", "id", "image", "thumbnail", "alt_text", "position", "width", "height", "variant_id")
+
+
+def product_rows(*, products: QuerySet[Product]) -> QuerySet:
+    """`products` (filtered, ordered) as PRODUCT_ROW tuples, the category joined."""
+    return products.values_list(*PRODUCT_ROW)
+
+
+@dataclass(frozen=True)
+class ProductParts:
+    """The variants and images of a page of products, by product id, in the order the API lists them."""
+
+    variants: dict[int, list[tuple]]
+    images: dict[int, list[tuple]]
+
+
+def product_parts(*, product_ids: list[int], include_inactive: bool = False) -> ProductParts:
+    """VARIANT_ROW and IMAGE_ROW tuples of `product_ids`: one query each, whatever the number of products."""
+    variants: dict[int, list[tuple]] = {}
+    images: dict[int, list[tuple]] = {}
+    if product_ids:
+        for row in _VARIANTS.rows(product_ids=product_ids, active_only=not include_inactive):
+            variants.setdefault(row[0], []).append(row)
+        for row in _IMAGES.rows(product_ids=product_ids, active_only=False):
+            images.setdefault(row[0], []).append(row)
+    return ProductParts(variants=variants, images=images)
+
+
+class _RowsOfProducts:
+    """`SELECT columns FROM table WHERE product_id IN (...) [AND is_active] ORDER BY ...` as plain SQL.
+
+    What `Model.objects.filter(product_id__in=ids).order_by(...).values_list(*columns)` runs, without building and
+    compiling a queryset per call (1.4 of 1.6 ms of CPU for a page's variants and images, measured; the SQL itself
+    is 0.05 ms). The values go through the converters the ORM applies (JSON parsed, SQLite's decimals and
+    booleans), and the query goes to the database the router picks for the model (the replica for anonymous
+    catalog reads when there is one).
+    """
+
+    def __init__(self, model, columns: tuple[str, ...], order: tuple[str, ...]):
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in columns]
+        self.order = order
+
+    def _sql(self, connection, n: int, active_only: bool) -> str:
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(f"{table}.{quote(field.column)}" for field in self.fields)
+        where = f"{table}.{quote('product_id')} IN ({', '.join(['%s'] * n)})"
+        if active_only:
+            where += f" AND {table}.{quote('is_active')} = %s"
+        order = ", ".join(f"{table}.{quote(self.model._meta.get_field(name).column)}" for name in self.order)
+        return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order}"  # noqa: S608 - quoted names, values are params
+
+    def rows(self, *, product_ids: list[int], active_only: bool) -> list[tuple]:
+        connection = connections[router.db_for_read(self.model)]
+        converters = [
+            (i, convert, field.get_col(self.model._meta.db_table))
+            for i, field in enumerate(self.fields)
+            for convert in connection.ops.get_db_converters(field.get_col(self.model._meta.db_table))
+            + field.get_db_converters(connection)
+        ]
+        params = [*product_ids, True] if active_only else list(product_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql(connection, len(product_ids), active_only), params)
+            rows = cursor.fetchall()
+        if not converters:
+            return rows
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, convert, col in converters:
+                row[i] = convert(row[i], col, connection)
+            converted.append(tuple(row))
+        return converted
+
+
+_VARIANTS = _RowsOfProducts(ProductVariant, VARIANT_ROW, order=("id",))
+_IMAGES = _RowsOfProducts(ProductImage, IMAGE_ROW, order=("position", "id"))
 
 
 def image_list() -> QuerySet[ProductImage]:
@@ -127,4 +225,11 @@ def category_trail(*, category: Category) -> list[Category]:
     """
     ids = [int(part) for part in category.path.strip("/").split("/") if part]
     found = {c.pk: c for c in Category.objects.filter(pk__in=ids).only("id", "slug", "name")}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def category_trail_rows(*, path: str) -> list[tuple[int, str, str]]:
+    """category_trail as (id, slug, name) tuples, from the category's materialized path: one query."""
+    ids = [int(part) for part in path.strip("/").split("/") if part]
+    found = {row[0]: row for row in Category.objects.filter(pk__in=ids).values_list("id", "slug", "name")}
     return [found[pk] for pk in ids if pk in found]

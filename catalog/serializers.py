@@ -1,8 +1,12 @@
 """Separate output and input serializers; inputs list their writable fields explicitly."""
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
+from django.core.files.storage import FileSystemStorage
+from django.utils import timezone
+from django.utils.encoding import filepath_to_uri
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,7 +19,14 @@ def file_url(field_file, request) -> str | None:
     """The absolute URL of a stored file (S3 URLs already are; local /media/ ones get the request's host)."""
     if not field_file:
         return None
-    url = field_file.url
+    return storage_url(field_file.storage, field_file.name, request)
+
+
+def storage_url(storage, name: str | None, request) -> str | None:
+    """file_url from a stored name (what `.values()` gives) and the field's storage."""
+    if not name:
+        return None
+    url = storage.url(name)
     if request is not None and not url.startswith(("http://", "https://")):
         url = request.build_absolute_uri(url)
     return url
@@ -239,3 +250,139 @@ class ImageUpdateSerializer(serializers.Serializer):
     variant = serializers.PrimaryKeyRelatedField(
         queryset=ProductVariant.objects.all(), required=False, allow_null=True, help_text="One of the product's."
     )
+
+
+# --- The public reads, without serializer instances -------------------------------------------------------------
+# An uncached product page built by the serializers above spent half its time in DRF's field machinery (one
+# serializer per product, variant and image). These functions build the same JSON, key for key and in the same
+# order, from catalog.selectors' row tuples. tests/catalog/test_product_data.py holds them equal to the
+# serializers, which stay the schema (drf-spectacular) and the shape of the staff write responses.
+
+_CENT = Decimal("0.01")
+
+
+def _datetime(value: datetime, tz) -> str:
+    """A DateTimeField as DRF writes it: ISO 8601 in the current time zone `tz`, "Z" for UTC."""
+    value = value.astimezone(tz).isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    """A DecimalField(decimal_places=2) as DRF writes it (COERCE_DECIMAL_TO_STRING)."""
+    return None if value is None else f"{value.quantize(_CENT):f}"
+
+
+def _variant_data(row: tuple, product_price: Decimal) -> dict:
+    _, pk, sku, name, attributes, price, compare_at_price, stock, is_active = row  # selectors.VARIANT_ROW
+    price = price if price is not None else product_price  # ProductVariant.effective_price
+    return {
+        "id": pk,
+        "sku": sku,
+        "name": name,
+        "attributes": attributes,
+        "price": _decimal(price),
+        "compare_at_price": _decimal(compare_at_price),
+        "on_sale": compare_at_price is not None and compare_at_price > price,
+        "stock": stock,
+        "in_stock": stock > 0,
+        "is_active": is_active,
+    }
+
+
+class _Storage:
+    """storage_url for one storage and one request, computed once per response where it can be.
+
+    For local files (FileSystemStorage) `storage.url(name)` is `urljoin(base_url, filepath_to_uri(name))` and the
+    absolute URL is the request's scheme and host before it: the absolute base is built once (by the same
+    request.build_absolute_uri) and each name only quoted. A name with a dot segment, and every other storage
+    (S3: absolute, maybe signed URLs), go through storage_url itself.
+    """
+
+    def __init__(self, storage, request):
+        self.storage = storage
+        self.request = request
+        self.base = None
+        if isinstance(storage, FileSystemStorage) and storage.base_url and storage.base_url.endswith("/"):
+            base = storage.base_url
+            self.base = base if base.startswith(("http://", "https://")) or request is None else (
+                request.build_absolute_uri(base)
+            )  # fmt: skip
+
+    def url(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        if self.base is not None:
+            path = filepath_to_uri(name).lstrip("/")
+            if "/." not in "/" + path:
+                return self.base + path
+        return storage_url(self.storage, name, self.request)
+
+
+class _Urls:
+    """What every product of one response shares: its image URLs' bases and the time zone of its dates."""
+
+    def __init__(self, request):
+        self.tz = timezone.get_current_timezone()
+        self.image = _Storage(ProductImage._meta.get_field("image").storage, request)
+        self.thumbnail = _Storage(ProductImage._meta.get_field("thumbnail").storage, request)
+
+
+def _image_data(row: tuple, urls: _Urls) -> dict:
+    _, pk, image, thumbnail, alt_text, position, width, height, variant_id = row  # selectors.IMAGE_ROW
+    return {
+        "id": pk,
+        "url": urls.image.url(image),
+        "thumbnail_url": urls.thumbnail.url(thumbnail),
+        "alt_text": alt_text,
+        "position": position,
+        "width": width,
+        "height": height,
+        "variant": variant_id,
+    }
+
+
+def _product_data(row: tuple, parts: "selectors.ProductParts", urls: _Urls) -> dict:
+    (pk, slug, name, sku, brand, description, category_id, category_slug, category_name, price, compare_at_price,
+     currency, stock, is_active, average_rating, review_count, created_at, updated_at, _, _) = row  # fmt: skip
+    image_rows = parts.images.get(pk, ())
+    images = [_image_data(image, urls) for image in image_rows]
+    return {
+        "id": pk,
+        "slug": slug,
+        "name": name,
+        "sku": sku,
+        "brand": brand,
+        "description": description,
+        "category": {"id": category_id, "slug": category_slug, "name": category_name},
+        "price": _decimal(price),
+        "compare_at_price": _decimal(compare_at_price),
+        "on_sale": compare_at_price is not None and compare_at_price > price,
+        "currency": currency,
+        "stock": stock,
+        "in_stock": stock > 0,
+        "is_active": is_active,
+        "average_rating": _decimal(average_rating),
+        "review_count": review_count,
+        "thumbnail": images[0]["thumbnail_url"] if images else None,
+        "images": images,
+        "variants": [_variant_data(variant, price) for variant in parts.variants.get(pk, ())],
+        "created_at": _datetime(created_at, urls.tz),
+        "updated_at": _datetime(updated_at, urls.tz),
+    }
+
+
+def product_list_data(*, rows: list[tuple], parts: "selectors.ProductParts", request, stock_deps=None) -> list[dict]:
+    """ProductOutputSerializer(many=True).data of selectors.product_rows tuples; records each product's stock
+    version in `stock_deps` (a cached page's dependencies) when given."""
+    urls = _Urls(request)
+    if stock_deps is not None:
+        stock_deps.update((row[0], row[18]) for row in rows)
+    return [_product_data(row, parts, urls) for row in rows]
+
+
+def product_detail_data(*, row: tuple, parts: "selectors.ProductParts", request, stock_deps=None) -> dict:
+    """ProductDetailOutputSerializer(product).data of one selectors.product_rows tuple (+1 query: breadcrumbs)."""
+    data = product_list_data(rows=[row], parts=parts, request=request, stock_deps=stock_deps)[0]
+    trail = selectors.category_trail_rows(path=row[19])
+    data["breadcrumbs"] = [{"id": pk, "slug": slug, "name": name} for pk, slug, name in trail]
+    return data

@@ -181,3 +181,23 @@ def test_a_hit_is_one_redis_round_trip(api_client, shelf):
         del redis.execute_command
     assert calls == ["EVALSHA"]
     assert cache.get(VERSION_KEY) is not None
+
+
+def test_an_anonymous_miss_looks_for_its_page_once(api_client, shelf):
+    """catalog.middleware looked for the page already; the view reuses the version it read (no second lookup)."""
+    warm(api_client, PRODUCTS)
+    redis = cache.client.get_client(write=True)
+    calls = []
+    original = redis.execute_command
+
+    def spy(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    redis.execute_command = spy
+    try:
+        assert read(api_client, f"{PRODUCTS}?page_size=3")["X-Cache"] == "MISS"
+    finally:
+        del redis.execute_command
+    assert calls.count("EVALSHA") == 1  # the page lookup; then the count (GET) and the store (pipeline)
+    assert read(api_client, f"{PRODUCTS}?page_size=3")["X-Cache"] == "HIT"  # stored under the version read
