@@ -15,6 +15,8 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # 7.2x; 3 x 16: no better than 3 x 8, twice the connections.) A gthread worker queues what it accepted for its own
 # threads, and a keep-alive connection stays with one worker: with 2 threads a worker's checkouts hold every
 # thread and the reads behind them wait; with 8 a cheap read shares the CPU with them instead.
+# (The final quiet run in benchmarks/results.md, with checkout 2.5x cheaper, no longer separates 4 x 4, 3 x 8 and
+# the pool: within noise of each other; 3 x 8 stays, one process fewer than 4 x 4.)
 # Each thread that touches the database keeps its own PostgreSQL connection (CONN_MAX_AGE=60): plan
 # max_connections for workers x threads per instance. Django's psycopg pool (one pool per worker process, as many
 # connections as threads) did no better on the same runs (3 x 8: 25 orders/s, browse p99 1.1 s), so there is none.
