@@ -46,22 +46,6 @@ def _publish_failed(message: OutboxMessage, exc: Exception) -> None:
     )
 
 
-def _publish_locked(messages: Iterable[OutboxMessage]) -> int:
-    """Publish locked rows in order; stop at the first broker failure (the rest would fail alike)."""
-    published = 0
-    for message in messages:
-        try:
-            _publish(message)
-        except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-            _publish_failed(message, exc)
-            break
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            published_at=timezone.now(), attempts=message.attempts + 1, last_error=""
-        )
-        published += 1
-    return published
-
-
 # The mark is a hint, not a fact that must survive: lost in a database crash, it only makes the sweep publish
 # the message once more, which at-least-once delivery allows. So its commit does not wait for the WAL flush
 # (`synchronous_commit` off for this one statement's own transaction): one round trip, no fsync.
@@ -86,26 +70,33 @@ def _mark_published(ids: list) -> None:
         cursor.execute(_MARK_PUBLISHED, {"now": timezone.now(), "ids": ids})
 
 
+def _publish_in_order(messages: Iterable[OutboxMessage]) -> int:
+    """Publish messages in order, then mark those published in one statement; stop at the first broker failure
+    (the rest would fail alike), recording it on that row. Returns how many were published."""
+    published = []
+    for message in messages:
+        try:
+            _publish(message)
+        except Exception as exc:  # any broker/transport failure: keep the row for the sweep
+            _publish_failed(message, exc)
+            break
+        published.append(message.pk)
+    if published:
+        _mark_published(published)
+    return len(published)
+
+
 def outbox_publish(*, messages: list[OutboxMessage]) -> int:
     """Publish messages that the caller's transaction has just committed, then mark them. Never raises.
 
     No lock and no second read: the rows are this process's own and younger than the sweep's grace
     period. Stops at the first broker failure, recording it on that row; the sweep publishes the rest.
     """
-    published = []
     try:
-        for message in messages:
-            try:
-                _publish(message)
-            except Exception as exc:  # any broker/transport failure: keep the row for the sweep
-                _publish_failed(message, exc)
-                break
-            published.append(message.pk)
-        if published:
-            _mark_published(published)
+        return _publish_in_order(messages)
     except Exception:  # after the caller's commit: never turn committed work into an error
         logger.exception("Outbox: relaying %s failed; the sweep retries it.", [m.pk for m in messages])
-    return len(published)
+        return 0
 
 
 def outbox_relay_pending(*, grace: timedelta | None = None, batch_size: int | None = None) -> int:
@@ -123,7 +114,7 @@ def outbox_relay_pending(*, grace: timedelta | None = None, batch_size: int | No
                 .filter(published_at__isnull=True, created_at__lte=timezone.now() - grace)
                 .order_by("created_at", "id")[:batch_size]
             )
-            published = _publish_locked(messages)
+            published = _publish_in_order(messages)  # locked rows: the mark is part of this transaction
         total += published
         if published < batch_size:
             return total

@@ -3,6 +3,8 @@
 Real commits (transaction=True), the real Redis of the test settings: the hit path is the Lua script.
 """
 
+from contextlib import contextmanager
+
 import pytest
 from django.core.cache import cache
 from django.db import transaction
@@ -164,8 +166,9 @@ def test_a_lost_version_set_is_a_miss_not_a_stale_page(api_client, shelf):
     assert read(api_client, f"{PRODUCTS}mug/").json()["stock"] == 8
 
 
-def test_a_hit_is_one_redis_round_trip(api_client, shelf):
-    warm(api_client, PRODUCTS)
+@contextmanager
+def redis_commands():
+    """The Redis commands the cache's client sends inside the block, in order."""
     redis = cache.client.get_client(write=True)
     calls = []
     original = redis.execute_command
@@ -176,9 +179,15 @@ def test_a_hit_is_one_redis_round_trip(api_client, shelf):
 
     redis.execute_command = spy
     try:
-        assert read(api_client, PRODUCTS)["X-Cache"] == "HIT"
+        yield calls
     finally:
         del redis.execute_command
+
+
+def test_a_hit_is_one_redis_round_trip(api_client, shelf):
+    warm(api_client, PRODUCTS)
+    with redis_commands() as calls:
+        assert read(api_client, PRODUCTS)["X-Cache"] == "HIT"
     assert calls == ["EVALSHA"]
     assert cache.get(VERSION_KEY) is not None
 
@@ -186,18 +195,7 @@ def test_a_hit_is_one_redis_round_trip(api_client, shelf):
 def test_an_anonymous_miss_looks_for_its_page_once(api_client, shelf):
     """catalog.middleware looked for the page already; the view reuses the version it read (no second lookup)."""
     warm(api_client, PRODUCTS)
-    redis = cache.client.get_client(write=True)
-    calls = []
-    original = redis.execute_command
-
-    def spy(*args, **kwargs):
-        calls.append(args[0])
-        return original(*args, **kwargs)
-
-    redis.execute_command = spy
-    try:
+    with redis_commands() as calls:
         assert read(api_client, f"{PRODUCTS}?page_size=3")["X-Cache"] == "MISS"
-    finally:
-        del redis.execute_command
     assert calls.count("EVALSHA") == 1  # the page lookup; then the count (GET) and the store (pipeline)
     assert read(api_client, f"{PRODUCTS}?page_size=3")["X-Cache"] == "HIT"  # stored under the version read
