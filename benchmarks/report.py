@@ -29,10 +29,21 @@ from benchmarks.harness import (
 )
 
 
+def _command() -> str:
+    """`make bench` as it was run: with the BENCH_* knobs that were set (BENCH_SCALE as make's SCALE=N)."""
+    knobs = " ".join(
+        f"{key}={value}"
+        for key, value in sorted(os.environ.items())
+        if key.startswith("BENCH_") and key not in ("BENCH_SCALE", "BENCH_COMMAND") and value
+    )
+    make = f"make bench SCALE={SCALE}" if SCALE else "make bench"
+    return f"{knobs} {make}" if knobs else make
+
+
 def results_new(env: dict) -> dict:
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": os.environ.get("BENCH_COMMAND", f"make bench SCALE={SCALE}" if SCALE else "make bench"),
+        "command": os.environ.get("BENCH_COMMAND") or _command(),
         "duration_s": DURATION,
         "config": {
             "products": PRODUCTS,
@@ -468,7 +479,8 @@ def _run_markdown(results: dict) -> list[str]:
         "- Sale day: the browsing mix and one list reader run alone for the scenario's duration, then again while",
         "  the buyers check out (wrk stopped when the last checkout is answered); list p99 ratio = the reader's p99",
         "  during ÷ alone, hit ratio = its X-Cache HIT share during the checkouts.",
-        "- The machine was shared with other test suites during the run: absolute numbers are noisy, ratios less so.",
+        "- One 2-core machine runs the servers, PostgreSQL, Redis and the load generators: absolute numbers are noisy, "
+        "ratios less so.",
         "",
         "### Machine",
         "",
