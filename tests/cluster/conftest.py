@@ -5,6 +5,7 @@ runs `-m cluster`): they need root or the postgres OS user, haproxy, PostgreSQL 
 RabbitMQ, own ports 18001-18433, and take minutes, so `make test` and `-m "not e2e"` leave them out.
 """
 
+import http.client
 import importlib.util
 import json
 import subprocess
@@ -76,7 +77,7 @@ class Response:
 
 def http(method: str, url: str, *, token: str | None = None, body: dict | None = None, raw: bytes | None = None,
          headers=None, timeout: float = 10.0) -> Response:
-    """One request on a fresh connection; a refused or dropped connection is status 0."""
+    """One request on a fresh connection; a refused or dropped connection, or a truncated body, is status 0."""
     data = json.dumps(body).encode() if body is not None else raw
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
     if body is not None:
@@ -88,8 +89,9 @@ def http(method: str, url: str, *, token: str | None = None, body: dict | None =
             return Response(response.status, response.headers, response.read())
     except urllib.error.HTTPError as error:
         return Response(error.code, error.headers, error.read())
-    except (OSError, urllib.error.URLError) as error:
-        return Response(0, {}, str(error).encode())
+    except (OSError, urllib.error.URLError, http.client.HTTPException) as error:
+        # refused, reset, or a body cut short by a killed backend (IncompleteRead): a failed request, counted
+        return Response(0, {}, repr(error).encode())
 
 
 def django_json(cluster, code: str) -> object:
