@@ -229,6 +229,16 @@ class VariantInputSerializer(serializers.Serializer):
     )
     is_active = serializers.BooleanField(required=False)
 
+    def validate_attributes(self, value: dict) -> dict:
+        # The values are CharFields (NUL refused, 100 characters); the names must hold to the same rules, or
+        # PostgreSQL's jsonb refuses the row with a 500 (`\u0000 cannot be converted to text`).
+        for name in value:
+            if not name.strip() or len(name) > 100 or "\x00" in name:
+                raise serializers.ValidationError(
+                    "Attribute names are 1 to 100 characters, not blank, without NUL characters."
+                )
+        return value
+
     def validate_currency(self, value: str) -> str:
         return _validate_currency(value)
 

@@ -240,6 +240,19 @@ def test_patching_stock_of_a_product_with_variants_is_a_400(staff_client):
     assert "stock" in response.json()
 
 
+@pytest.mark.parametrize("name", ["colo\x00r", "", "   ", "x" * 101])
+def test_a_variant_attribute_name_with_a_nul_blank_or_too_long_is_a_400_and_nothing_changes(staff_client, name):
+    # Found by the staff schema fuzzing: a NUL inside a name reached PostgreSQL's jsonb and was a 500.
+    product = ProductFactory(slug="p")
+    variant = VariantFactory(product=product, attributes={"size": "M"})
+
+    response = staff_client.patch(f"{PRODUCTS}p/variants/{variant.pk}/", {"attributes": {name: "red"}}, format="json")
+
+    assert response.status_code == 400 and "attributes" in response.json()
+    variant.refresh_from_db()
+    assert variant.attributes == {"size": "M"}
+
+
 def test_negative_stock_in_a_write_is_a_400(staff_client):
     ProductFactory(slug="p")
     response = staff_client.patch(f"{PRODUCTS}p/", {"stock": -1}, format="json")
