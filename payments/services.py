@@ -400,11 +400,12 @@ def payment_refund_for_order(*, order, by=None) -> None:
 # --- Webhook events: recording (processing is payments.webhooks) -------------------------------
 
 
-# Stored as Stripe sent it (PostgreSQL parses the text into jsonb): no Python re-serialization. A redelivery
-# meets the unique event id and inserts nothing, without an error to roll back to a savepoint.
+# Stored as Stripe sent it (PostgreSQL parses the text into jsonb; SQLite, `make run`, keeps JSON as text): no
+# Python re-serialization. A redelivery meets the unique event id and inserts nothing, without an error to roll
+# back to a savepoint.
 _WEBHOOK_EVENT_INSERT = """
 INSERT INTO payments_webhookevent (stripe_event_id, type, payload, status, error, received_at)
-VALUES (%(id)s, %(type)s, %(payload)s::jsonb, %(status)s, '', %(now)s)
+VALUES (%(id)s, %(type)s, {payload}, %(status)s, '', %(now)s)
 ON CONFLICT (stripe_event_id) DO NOTHING
 RETURNING id
 """
@@ -457,7 +458,8 @@ def webhook_event_record(*, payload: bytes, signature: str | None) -> tuple[int,
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(_WEBHOOK_EVENT_INSERT, params)
+                payload_sql = "%(payload)s::jsonb" if connection.vendor == "postgresql" else "%(payload)s"
+                cursor.execute(_WEBHOOK_EVENT_INSERT.format(payload=payload_sql), params)
                 inserted = cursor.fetchone()
             if inserted is not None:
                 enqueue_on_commit(process_webhook_event, event_id=inserted[0])
