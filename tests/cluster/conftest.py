@@ -5,7 +5,6 @@ runs `-m cluster`): they need root or the postgres OS user, haproxy, PostgreSQL 
 RabbitMQ, own ports 18001-18433, and take minutes, so `make test` and `-m "not e2e"` leave them out.
 """
 
-import http.client
 import importlib.util
 import json
 import subprocess
@@ -14,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPException  # `http` below is this module's request helper
 from pathlib import Path
 
 import pytest
@@ -89,7 +89,7 @@ def http(method: str, url: str, *, token: str | None = None, body: dict | None =
             return Response(response.status, response.headers, response.read())
     except urllib.error.HTTPError as error:
         return Response(error.code, error.headers, error.read())
-    except (OSError, urllib.error.URLError, http.client.HTTPException) as error:
+    except (OSError, urllib.error.URLError, HTTPException) as error:
         # refused, reset, or a body cut short by a killed backend (IncompleteRead): a failed request, counted
         return Response(0, {}, repr(error).encode())
 

@@ -231,6 +231,8 @@ print(json.dumps({{
     cluster.start_worker(first_worker)
 
 
+# A reader or buyer thread that dies stops counting its requests: that must fail the test, not warn.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_killing_a_web_instance_under_load_loses_almost_nothing(cluster):
     data = setup_buyers(cluster, stock=200, buyers=30)
     stop = threading.Event()
